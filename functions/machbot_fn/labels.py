@@ -1,0 +1,7 @@
+"""The six emotion labels, in the order every classifier's logits use."""
+
+EMOTIONS: tuple[str, ...] = ("sadness", "joy", "love", "anger", "fear", "surprise")
+
+CLASSIFIER_IDS: tuple[str, ...] = ("bert", "distilbert", "roberta", "electra", "mobilebert")
+REPLIER_ID = "t5"
+ENSEMBLE_ID = "ensemble"

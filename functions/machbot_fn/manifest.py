@@ -1,0 +1,138 @@
+"""The registry's manifest: what a published model version is, and the checks it must pass to serve.
+
+`models/<id>/<version>/manifest.json` in the bucket. Example (classifier):
+
+    {"schema": 1, "id": "bert", "version": "20261123-1", "task": "text-classification",
+     "arch": "bert", "display_name": "BERT", "format": "onnx-int8", "trained": true,
+     "labels": ["sadness", "joy", "love", "anger", "fear", "surprise"], "max_length": 128,
+     "files": {"model.onnx": {"sha256": "...", "size": 1234}, "tokenizer.json": {...}},
+     "metrics": {"accuracy": 0.93, "macro_f1": 0.89, "latency_ms": 3.1, "per_class_f1": {...}},
+     "provenance": {"init": "...", "data": "...", "created": "2026-11-23T12:00:00Z"}}
+
+ONNX signatures. Classifier `model.onnx`: inputs `input_ids`, `attention_mask` (int64, [batch, seq])
+-> `logits` (float32, [batch, labels]). Replier (task `text2text-generation`): `encoder.onnx`
+(`input_ids`, `attention_mask` -> `last_hidden_state`) and `decoder.onnx` (`input_ids`,
+`encoder_hidden_states`, `encoder_attention_mask` -> `logits` [batch, seq, vocab]), plus
+`generation`: `{decoder_start_token_id, eos_token_id, pad_token_id, max_new_tokens}`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from machbot_fn.errors import ManifestError
+from machbot_fn.labels import EMOTIONS
+
+SCHEMA_VERSION = 1
+CLASSIFICATION = "text-classification"
+GENERATION = "text2text-generation"
+REQUIRED_FILES = {
+    CLASSIFICATION: ("model.onnx", "tokenizer.json"),
+    GENERATION: ("encoder.onnx", "decoder.onnx", "tokenizer.json"),
+}
+MODEL_ID = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    id: str
+    version: str
+    task: str
+    arch: str
+    display_name: str
+    format: str
+    trained: bool
+    files: dict[str, FileEntry]
+    max_length: int
+    labels: tuple[str, ...] = ()
+    generation: dict[str, int] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.task == CLASSIFICATION
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "schema": SCHEMA_VERSION, "id": self.id, "version": self.version, "task": self.task, "arch": self.arch,
+            "display_name": self.display_name, "format": self.format, "trained": self.trained,
+            "max_length": self.max_length,
+            "files": {name: {"sha256": f.sha256, "size": f.size} for name, f in self.files.items()},
+            "metrics": self.metrics, "provenance": self.provenance,
+        }
+        if self.is_classifier:
+            out["labels"] = list(self.labels)
+        else:
+            out["generation"] = self.generation
+        return out
+
+
+def _require(data: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    if key not in data:
+        raise ManifestError(f"manifest is missing {key!r}")
+    value = data[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ManifestError(f"manifest field {key!r} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def parse_manifest(data: Any) -> Manifest:
+    """Validate a manifest's schema; raise ManifestError saying exactly what is wrong."""
+    if not isinstance(data, dict):
+        raise ManifestError("manifest is not a JSON object")
+    if data.get("schema") != SCHEMA_VERSION:
+        raise ManifestError(f"unsupported manifest schema {data.get('schema')!r} (expected {SCHEMA_VERSION})")
+    model_id = _require(data, "id", str)
+    if not MODEL_ID.match(model_id):
+        raise ManifestError(f"bad model id {model_id!r}")
+    version = _require(data, "version", str)
+    if not VERSION.match(version):
+        raise ManifestError(f"bad version {version!r}")
+    task = _require(data, "task", str)
+    if task not in REQUIRED_FILES:
+        raise ManifestError(f"unknown task {task!r}")
+    raw_files = _require(data, "files", dict)
+    files: dict[str, FileEntry] = {}
+    for name, entry in raw_files.items():
+        if not isinstance(entry, dict) or not SHA256.match(str(entry.get("sha256", ""))):
+            raise ManifestError(f"file {name!r} has no valid sha256")
+        if "/" in name or name.startswith(".") or name == "manifest.json":
+            raise ManifestError(f"bad file name {name!r}")
+        size = entry.get("size")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ManifestError(f"file {name!r} has no valid size")
+        files[name] = FileEntry(entry["sha256"], size)
+    missing = [f for f in REQUIRED_FILES[task] if f not in files]
+    if missing:
+        raise ManifestError(f"a {task} model needs {', '.join(missing)}")
+    max_length = _require(data, "max_length", int)
+    if not 8 <= max_length <= 4096:
+        raise ManifestError(f"max_length {max_length} out of range")
+    labels: tuple[str, ...] = ()
+    generation: dict[str, int] = {}
+    if task == CLASSIFICATION:
+        labels = tuple(_require(data, "labels", list))
+        if sorted(labels) != sorted(EMOTIONS) or len(labels) != len(EMOTIONS):
+            raise ManifestError(f"labels must be the six emotions {list(EMOTIONS)}, got {list(labels)}")
+    else:
+        generation = _require(data, "generation", dict)
+        for key in ("decoder_start_token_id", "eos_token_id", "pad_token_id", "max_new_tokens"):
+            if not isinstance(generation.get(key), int):
+                raise ManifestError(f"generation.{key} must be an integer")
+    return Manifest(
+        id=model_id, version=version, task=task, arch=_require(data, "arch", str),
+        display_name=str(data.get("display_name") or model_id), format=_require(data, "format", str),
+        trained=bool(data.get("trained", False)), files=files, max_length=max_length, labels=labels,
+        generation=generation, metrics=dict(data.get("metrics") or {}), provenance=dict(data.get("provenance") or {}),
+    )

@@ -1,0 +1,1 @@
+"""machbot's training side: data, fine-tuning, evaluation, export and publishing."""

@@ -1,0 +1,51 @@
+"""The emotion dataset (CARER / dair-ai emotion): `text;label` lines, split on the last `;`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from machbot_fn.labels import EMOTIONS
+
+SPLITS = ("train", "val", "test")
+
+
+def default_data_dir() -> Path:
+    """`MACHBOT_DATA` if set, else the shared data folder beside the checkout."""
+    env = os.environ.get("MACHBOT_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+@dataclass(frozen=True)
+class EmotionSplit:
+    texts: list[str]
+    labels: list[int]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+class DataError(ValueError):
+    """A data file is missing or malformed."""
+
+
+def load_emotion_split(split: str, data_dir: Path | None = None) -> EmotionSplit:
+    if split not in SPLITS:
+        raise DataError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
+    path = (data_dir or default_data_dir()) / "emotion" / f"{split}.txt"
+    if not path.is_file():
+        raise DataError(f"emotion data not found: {path} (set MACHBOT_DATA or --data)")
+    texts: list[str] = []
+    labels: list[int] = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        text, sep, label = line.rpartition(";")
+        if not sep or label not in EMOTIONS:
+            raise DataError(f"{path}:{lineno}: expected 'text;label' with a known label")
+        texts.append(text)
+        labels.append(EMOTIONS.index(label))
+    return EmotionSplit(texts, labels)
