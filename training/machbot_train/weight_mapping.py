@@ -39,23 +39,38 @@ def target_config(arch: str, src: BertConfig, **extra) -> PretrainedConfig:
     """The `arch` configuration with the source's sizes."""
     kw = _encoder_config_kwargs(src)
     if arch == "bert":
-        return BertConfig(**kw, max_position_embeddings=src.max_position_embeddings, type_vocab_size=src.type_vocab_size, **extra)
+        return BertConfig(
+            **kw, max_position_embeddings=src.max_position_embeddings, type_vocab_size=src.type_vocab_size, **extra
+        )
     if arch == "electra":
         return ElectraConfig(
-            **kw, embedding_size=src.hidden_size, max_position_embeddings=src.max_position_embeddings,
-            type_vocab_size=src.type_vocab_size, **extra,
+            **kw,
+            embedding_size=src.hidden_size,
+            max_position_embeddings=src.max_position_embeddings,
+            type_vocab_size=src.type_vocab_size,
+            **extra,
         )
     if arch == "roberta":
         # RoBERTa counts positions from padding_idx + 1, so it needs that many extra rows.
         return RobertaConfig(
-            **kw, max_position_embeddings=src.max_position_embeddings + src.pad_token_id + 1, type_vocab_size=1,
-            bos_token_id=101, eos_token_id=102, **extra,
+            **kw,
+            max_position_embeddings=src.max_position_embeddings + src.pad_token_id + 1,
+            type_vocab_size=1,
+            bos_token_id=101,
+            eos_token_id=102,
+            **extra,
         )
     if arch == "distilbert":
         return DistilBertConfig(
-            vocab_size=src.vocab_size, dim=src.hidden_size, n_layers=src.num_hidden_layers, n_heads=src.num_attention_heads,
-            hidden_dim=src.intermediate_size, activation=src.hidden_act, max_position_embeddings=src.max_position_embeddings,
-            pad_token_id=src.pad_token_id, **extra,
+            vocab_size=src.vocab_size,
+            dim=src.hidden_size,
+            n_layers=src.num_hidden_layers,
+            n_heads=src.num_attention_heads,
+            hidden_dim=src.intermediate_size,
+            activation=src.hidden_act,
+            max_position_embeddings=src.max_position_embeddings,
+            pad_token_id=src.pad_token_id,
+            **extra,
         )
     raise ValueError(f"no mapping into {arch!r}; mapped architectures: {', '.join(MAPPED_ARCHS)}")
 
@@ -71,7 +86,9 @@ def _bert_like(src: StateDict, prefix: str, arch: str, pad_idx: int) -> StateDic
         shifted = torch.zeros(pos.shape[0] + pad_idx + 1, pos.shape[1], dtype=pos.dtype)
         shifted[pad_idx + 1 :] = pos
         out[prefix + "embeddings.position_embeddings.weight"] = shifted
-        out[prefix + "embeddings.token_type_embeddings.weight"] = src["embeddings.token_type_embeddings.weight"][:1].clone()
+        out[prefix + "embeddings.token_type_embeddings.weight"] = src["embeddings.token_type_embeddings.weight"][
+            :1
+        ].clone()
     return out
 
 
