@@ -27,10 +27,14 @@ def _clean_turn(text: str) -> str:
 
 
 def build_prompt(emotion: str, history: Sequence[str], text: str) -> str:
-    """The model's source text: detected emotion, the last few turns (oldest first), the user's message."""
+    """The model's source text: detected emotion, the user's message, then the last few turns.
+
+    The message comes before the context and the context runs newest first, so when the tokenizer
+    truncates to max_length it drops the oldest turn, never the message being answered.
+    """
     turns = [_clean_turn(t) for t in history if str(t).strip()][-MAX_HISTORY:]
-    context = " | ".join(turns) if turns else "none"
-    return f"emotion: {emotion.strip().lower()} context: {context} message: {_clean_turn(text)}"
+    context = " | ".join(reversed(turns)) if turns else "none"
+    return f"emotion: {emotion.strip().lower()} message: {_clean_turn(text)} context: {context}"
 
 
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,!?;:%)])")

@@ -7,20 +7,20 @@ from machbot_fn.replier import MAX_HISTORY, build_prompt, tidy
 
 def test_build_prompt_format() -> None:
     prompt = build_prompt("Sadness", ["my dog died", "oh no, i'm so sorry"], "he was 14")
-    assert prompt == "emotion: sadness context: my dog died | oh no, i'm so sorry message: he was 14"
+    assert prompt == "emotion: sadness message: he was 14 context: oh no, i'm so sorry | my dog died"
 
 
 def test_build_prompt_keeps_only_the_last_turns_and_skips_blanks() -> None:
     history = [f"turn {i}" for i in range(10)] + ["  "]
     prompt = build_prompt("joy", history, "hi")
     assert MAX_HISTORY == 3
-    assert prompt == "emotion: joy context: turn 7 | turn 8 | turn 9 message: hi"
+    assert prompt == "emotion: joy message: hi context: turn 9 | turn 8 | turn 7"
 
 
 def test_build_prompt_without_history() -> None:
     assert (
         build_prompt("fear", (), "  scared \n of   the dark ")
-        == "emotion: fear context: none message: scared of the dark"
+        == "emotion: fear message: scared of the dark context: none"
     )
 
 
