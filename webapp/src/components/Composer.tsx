@@ -1,0 +1,119 @@
+import { forwardRef, useImperativeHandle, useLayoutEffect, useRef, useState, type ReactNode } from "react";
+import { formatCounter, isSendKey, validateMessage } from "../lib/validation";
+import { SendIcon } from "./icons";
+
+export interface ComposerHandle {
+  focus: () => void;
+  setText: (text: string) => void;
+}
+
+interface Props {
+  onSend: (text: string) => Promise<void>;
+  disabled?: boolean;
+  /** Rendered above the text box (the model picker). */
+  toolbar?: ReactNode;
+}
+
+const MAX_HEIGHT_PX = 200;
+
+/** The message box: validation mirroring the rules, a live counter, Enter sends, Shift+Enter adds a line. */
+export const Composer = forwardRef<ComposerHandle, Props>(function Composer({ onSend, disabled, toolbar }, ref) {
+  const [text, setText] = useState("");
+  const [sendError, setSendError] = useState<string | null>(null);
+  const area = useRef<HTMLTextAreaElement>(null);
+  const v = validateMessage(text);
+  const canSend = v.ok && !disabled;
+
+  useImperativeHandle(ref, () => ({
+    focus: () => area.current?.focus(),
+    setText: (t: string) => {
+      setText(t);
+      area.current?.focus();
+    },
+  }));
+
+  // Grow with the content up to a maximum height.
+  useLayoutEffect(() => {
+    const el = area.current;
+    if (!el) return;
+    el.style.height = "auto";
+    el.style.height = `${Math.min(el.scrollHeight, MAX_HEIGHT_PX)}px`;
+  }, [text]);
+
+  const send = () => {
+    if (!canSend) return;
+    const toSend = v.text;
+    setText("");
+    setSendError(null);
+    onSend(toSend).catch((e: unknown) => {
+      // Give the text back so nothing typed is lost.
+      setText((cur) => (cur === "" ? toSend : cur));
+      setSendError(e instanceof Error ? e.message : "The message could not be sent.");
+    });
+  };
+
+  const tooLong = v.problem === "too-long" || v.problem === "invalid-characters";
+
+  return (
+    <form
+      className="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        send();
+      }}
+      aria-label="Write a message"
+    >
+      {toolbar}
+      <div className={`composer-box${tooLong ? " is-invalid" : ""}`}>
+        <label htmlFor="composer-input" className="sr-only">
+          Message
+        </label>
+        <textarea
+          id="composer-input"
+          ref={area}
+          data-testid="composer"
+          rows={1}
+          value={text}
+          placeholder="Tell machbot how you feel…"
+          aria-invalid={tooLong}
+          aria-describedby="composer-status composer-counter composer-help"
+          onChange={(e) => setText(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key !== "Enter" || e.shiftKey) return;
+            if (!isSendKey({ key: e.key, shiftKey: e.shiftKey, isComposing: e.nativeEvent.isComposing, keyCode: e.keyCode })) return;
+            e.preventDefault();
+            send();
+          }}
+        />
+        <button type="submit" className="send" data-testid="send" disabled={!canSend} aria-label="Send message">
+          <SendIcon />
+          <span className="send-text">Send</span>
+        </button>
+      </div>
+      <div className="composer-footer">
+        <span id="composer-status" className="composer-status">
+          {v.message && (
+            <span
+              className={`composer-error${tooLong ? " is-error" : ""}`}
+              data-testid="composer-error"
+              role={tooLong ? "alert" : undefined}
+            >
+              {v.message}
+            </span>
+          )}
+          {sendError && (
+            <span className="composer-error is-error" data-testid="send-error" role="alert">
+              Not sent: {sendError}
+            </span>
+          )}
+        </span>
+        <span id="composer-help" className="composer-help">
+          Enter to send · Shift+Enter for a new line
+        </span>
+        <span id="composer-counter" className={`counter${tooLong ? " is-error" : ""}`} data-testid="counter">
+          {formatCounter(v.length)}
+        </span>
+      </div>
+    </form>
+  );
+});

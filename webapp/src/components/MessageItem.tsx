@@ -1,0 +1,109 @@
+import { memo, useState } from "react";
+import { formatMessageTime, formatServedBy } from "../lib/format";
+import { effectiveState, isOverdue } from "../lib/status";
+import type { ChatMessage, Emotion } from "../lib/types";
+import { EmotionBadge, EmotionBars } from "./EmotionView";
+import { FeedbackControl } from "./FeedbackControl";
+import { RetryIcon } from "./icons";
+
+interface Props {
+  message: ChatMessage;
+  now: number;
+  timeoutMs: number;
+  firstSeenMs: number | null;
+  onResend: (m: ChatMessage) => Promise<void>;
+  onFeedback: (m: ChatMessage, label: Emotion) => Promise<void>;
+}
+
+function ResendButton({ message, onResend }: Pick<Props, "message" | "onResend">) {
+  const [state, setState] = useState<"idle" | "busy" | "sent" | "failed">("idle");
+  const click = async () => {
+    setState("busy");
+    try {
+      await onResend(message);
+      setState("sent");
+    } catch {
+      setState("failed");
+    }
+  };
+  if (state === "sent") return <span className="muted small">Sent again ↓</span>;
+  return (
+    <button type="button" className="btn btn-small btn-secondary" data-testid="resend" onClick={click} disabled={state === "busy"}>
+      <RetryIcon /> {state === "failed" ? "Resend failed, try again" : "Resend"}
+    </button>
+  );
+}
+
+export const MessageItem = memo(function MessageItem({ message, now, timeoutMs, firstSeenMs, onResend, onFeedback }: Props) {
+  const state = effectiveState(message);
+  const overdue = isOverdue(message, now, timeoutMs, firstSeenMs);
+  const time = formatMessageTime(message.pendingWrite && message.createdAtMs == null ? null : message.createdAtMs);
+
+  return (
+    <li className={`msg state-${state}`} data-testid="message" data-state={state} data-message-id={message.id}>
+      <div className="msg-user">
+        <div className="bubble bubble-user">
+          <p className="msg-text" data-testid="message-text">
+            {message.text}
+          </p>
+        </div>
+        <div className="msg-meta">
+          {message.pendingWrite ? "sending…" : time}
+          <span aria-hidden="true"> · </span>
+          <span className="msg-model">{message.model}</span>
+        </div>
+      </div>
+
+      <div className="msg-bot" aria-live="polite">
+        <div className="avatar" aria-hidden="true">m</div>
+        <div className="bubble bubble-bot">
+          {(state === "pending" || state === "processing") &&
+            (overdue ? (
+              <div className="slow" role="status" data-testid="typing" data-overdue="true">
+                <p>This is taking longer than usual…</p>
+                <ResendButton message={message} onResend={onResend} />
+              </div>
+            ) : (
+              <div className="typing" role="status" data-testid="typing" data-overdue="false">
+                <span className="typing-dots" aria-hidden="true">
+                  <span />
+                  <span />
+                  <span />
+                </span>
+                <span className="typing-text">machbot is thinking…</span>
+              </div>
+            ))}
+
+          {state === "done" && (
+            <>
+              <p className="reply" data-testid="reply">
+                {message.reply?.text ?? ""}
+              </p>
+              {message.emotion && (
+                <div className="emotion">
+                  <div className="emotion-head">
+                    <EmotionBadge emotion={message.emotion} />
+                    <FeedbackControl message={message} onSubmit={(label) => onFeedback(message, label)} />
+                  </div>
+                  <EmotionBars emotion={message.emotion} />
+                </div>
+              )}
+              <p className="served-by" data-testid="served-by">
+                {formatServedBy(message)}
+              </p>
+            </>
+          )}
+
+          {state === "error" && (
+            <div className="msg-error" role="alert">
+              <p data-testid="message-error">
+                {message.error?.message || message.error?.code || "The message could not be answered."}
+              </p>
+              <ResendButton message={message} onResend={onResend} />
+            </div>
+          )}
+        </div>
+      </div>
+    </li>
+  );
+});

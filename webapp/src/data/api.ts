@@ -1,0 +1,89 @@
+import {
+  GoogleAuthProvider,
+  createUserWithEmailAndPassword,
+  signInAnonymously,
+  signInWithEmailAndPassword,
+  signInWithPopup,
+  signOut,
+} from "firebase/auth";
+import { addDoc, collection, doc, serverTimestamp, setDoc, updateDoc } from "firebase/firestore";
+import { getServices } from "../firebase";
+import type { Emotion } from "../lib/types";
+
+// Every path below is under the signed-in user's own `users/{uid}`: the app never reads or
+// writes anyone else's data, and the rules enforce the same.
+
+export function messagesCollection(uid: string) {
+  return collection(getServices().db, "users", uid, "messages");
+}
+
+export function userDoc(uid: string) {
+  return doc(getServices().db, "users", uid);
+}
+
+export interface NewMessage {
+  text: string;
+  model: string;
+  /** null only when continuing a conversation that was written without an id. */
+  conversationId: string | null;
+}
+
+/** Create a message with exactly {text, model, createdAt, conversationId}; resolves with its id. */
+export async function sendMessage(uid: string, m: NewMessage): Promise<string> {
+  const data: Record<string, unknown> = { text: m.text, model: m.model, createdAt: serverTimestamp() };
+  if (m.conversationId) data.conversationId = m.conversationId;
+  const ref = await addDoc(messagesCollection(uid), data);
+  return ref.id;
+}
+
+/** Report the right emotion for an answered message (the only update the owner may make). */
+export async function sendFeedback(uid: string, messageId: string, label: Emotion): Promise<void> {
+  await updateDoc(doc(messagesCollection(uid), messageId), { feedback: { label, at: serverTimestamp() } });
+}
+
+/** Persist the model choice on `users/{uid}` (merge: touches only `preferredModel`). */
+export async function savePreferredModel(uid: string, modelId: string): Promise<void> {
+  await setDoc(userDoc(uid), { preferredModel: modelId }, { merge: true });
+}
+
+export async function signInAsGuest(): Promise<void> {
+  await signInAnonymously(getServices().auth);
+}
+
+export async function signInWithEmail(email: string, password: string, create: boolean): Promise<void> {
+  const { auth } = getServices();
+  if (create) await createUserWithEmailAndPassword(auth, email, password);
+  else await signInWithEmailAndPassword(auth, email, password);
+}
+
+export async function signInWithGoogle(): Promise<void> {
+  await signInWithPopup(getServices().auth, new GoogleAuthProvider());
+}
+
+export async function signOutUser(): Promise<void> {
+  await signOut(getServices().auth);
+}
+
+/** A short, human sentence for a Firebase error (auth or Firestore). */
+export function describeError(e: unknown): string {
+  const code = typeof e === "object" && e && "code" in e ? String((e as { code: unknown }).code) : "";
+  const known: Record<string, string> = {
+    "auth/invalid-email": "That email address is not valid.",
+    "auth/missing-password": "Enter a password.",
+    "auth/weak-password": "The password must be at least 6 characters.",
+    "auth/email-already-in-use": "An account with this email already exists. Sign in instead.",
+    "auth/invalid-credential": "Wrong email or password.",
+    "auth/wrong-password": "Wrong email or password.",
+    "auth/user-not-found": "No account with this email. Create one instead.",
+    "auth/popup-closed-by-user": "The sign-in window was closed before finishing.",
+    "auth/popup-blocked": "The browser blocked the sign-in window. Allow pop-ups and try again.",
+    "auth/network-request-failed": "Network error: is the server reachable?",
+    "auth/admin-restricted-operation": "This sign-in method is not enabled for the project.",
+    "auth/operation-not-allowed": "This sign-in method is not enabled for the project.",
+    "permission-denied": "Permission denied by the server.",
+    unavailable: "The server is unreachable. Retrying when the connection is back.",
+  };
+  if (known[code]) return known[code];
+  if (e instanceof Error && e.message) return e.message.replace(/^Firebase:\s*/, "");
+  return "Something went wrong.";
+}

@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { effectiveModelId, isSelectable, modelOptionLabel, pickableModels } from "./models";
+import { parseCatalogModel } from "./parse";
+
+const catalog = [
+  parseCatalogModel("t5", { id: "t5", displayName: "T5 replier", task: "text2text-generation", version: "1", trained: true, status: "serving" }),
+  parseCatalogModel("ensemble", { id: "ensemble", displayName: "Ensemble", task: "ensemble", version: "1", trained: true, status: "serving" }),
+  parseCatalogModel("roberta", {
+    id: "roberta",
+    displayName: "RoBERTa",
+    task: "text-classification",
+    version: "2",
+    trained: true,
+    status: "invalid",
+    statusReason: "checksum mismatch",
+    metrics: { accuracy: 0.91, macro_f1: 0.87, latency_ms: 3.9 },
+  }),
+  parseCatalogModel("bert", {
+    id: "bert",
+    displayName: "BERT",
+    task: "text-classification",
+    version: 3,
+    trained: true,
+    status: "serving",
+    metrics: { accuracy: 0.9312, macro_f1: 0.8901, latency_ms: 4.24 },
+  }),
+  parseCatalogModel("mobilebert", { id: "mobilebert", displayName: "MobileBERT", task: "text-classification", version: "1", trained: false, status: "serving", metrics: {} }),
+];
+
+describe("pickableModels", () => {
+  it("keeps classifiers and the ensemble, drops the replier, in a stable order", () => {
+    expect(pickableModels(catalog).map((m) => m.id)).toEqual(["bert", "roberta", "mobilebert", "ensemble"]);
+  });
+  it("puts unknown ids after the known ones, by name", () => {
+    const extra = parseCatalogModel("zeta", { displayName: "Alpha custom", task: "text-classification" });
+    expect(pickableModels([...catalog, extra]).map((m) => m.id).at(-1)).toBe("zeta");
+  });
+});
+
+describe("modelOptionLabel", () => {
+  it("shows name, version, accuracy, macro-F1 and latency", () => {
+    const bert = catalog.find((m) => m.id === "bert")!;
+    expect(modelOptionLabel(bert)).toBe("BERT v3 · acc 93.1% · F1 89.0% · 4.2 ms");
+  });
+  it("marks untrained models", () => {
+    expect(modelOptionLabel(catalog.find((m) => m.id === "mobilebert")!)).toBe("MobileBERT v1 · untrained");
+  });
+  it("gives the reason for invalid models, which are not selectable", () => {
+    const roberta = catalog.find((m) => m.id === "roberta")!;
+    expect(isSelectable(roberta)).toBe(false);
+    expect(modelOptionLabel(roberta)).toContain("unavailable: checksum mismatch");
+  });
+  it("shows a non-serving status", () => {
+    const m = parseCatalogModel("electra", { displayName: "ELECTRA", task: "text-classification", status: "publishing" });
+    expect(modelOptionLabel(m)).toBe("ELECTRA · publishing");
+    expect(isSelectable(m)).toBe(true);
+  });
+});
+
+describe("effectiveModelId", () => {
+  it("defaults to bert", () => {
+    expect(effectiveModelId(null)).toBe("bert");
+    expect(effectiveModelId("")).toBe("bert");
+    expect(effectiveModelId("electra")).toBe("electra");
+  });
+});

@@ -1,0 +1,46 @@
+import { formatMs, formatPercent, formatVersion } from "./format";
+import { DEFAULT_MODEL, type CatalogModel } from "./types";
+
+/** Catalog tasks the user may pick: single classifiers and the ensemble (not the replier). */
+export const PICKABLE_TASKS = ["text-classification", "ensemble"] as const;
+
+const PREFERRED_ORDER = ["bert", "distilbert", "roberta", "electra", "mobilebert", "ensemble"];
+
+export function isPickable(m: CatalogModel): boolean {
+  return (PICKABLE_TASKS as readonly string[]).includes(m.task);
+}
+
+/** A model can be chosen unless the catalog marks it invalid. */
+export function isSelectable(m: CatalogModel): boolean {
+  return m.status !== "invalid";
+}
+
+/** Pickable models in a stable order: the known ids first (ensemble last of them), then by name. */
+export function pickableModels(models: readonly CatalogModel[]): CatalogModel[] {
+  const rank = (id: string) => {
+    const i = PREFERRED_ORDER.indexOf(id);
+    return i === -1 ? PREFERRED_ORDER.length : i;
+  };
+  return models
+    .filter(isPickable)
+    .sort((a, b) => rank(a.id) - rank(b.id) || a.displayName.localeCompare(b.displayName) || a.id.localeCompare(b.id));
+}
+
+/** The text of a picker option, e.g. "BERT v3 · acc 93.1% · F1 89.0% · 4.2 ms · untrained". */
+export function modelOptionLabel(m: CatalogModel): string {
+  const head = [m.displayName, formatVersion(m.version)].filter(Boolean).join(" ");
+  const parts = [head];
+  const { accuracy, macroF1, latencyMs } = m.metrics;
+  if (accuracy != null) parts.push(`acc ${formatPercent(accuracy, 1)}`);
+  if (macroF1 != null) parts.push(`F1 ${formatPercent(macroF1, 1)}`);
+  if (latencyMs != null) parts.push(formatMs(latencyMs));
+  if (m.trained === false) parts.push("untrained");
+  if (!isSelectable(m)) parts.push(`unavailable: ${m.statusReason || "invalid"}`);
+  else if (m.status && m.status !== "serving") parts.push(m.status);
+  return parts.join(" · ");
+}
+
+/** The id to show as selected: the user's preference, else the default. */
+export function effectiveModelId(preferred: string | null | undefined): string {
+  return preferred && preferred.length > 0 ? preferred : DEFAULT_MODEL;
+}

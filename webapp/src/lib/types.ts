@@ -1,0 +1,69 @@
+/** The six emotion labels, in the order the classifiers emit them. */
+export const EMOTIONS = ["sadness", "joy", "love", "anger", "fear", "surprise"] as const;
+export type Emotion = (typeof EMOTIONS)[number];
+
+export function isEmotion(value: unknown): value is Emotion {
+  return typeof value === "string" && (EMOTIONS as readonly string[]).includes(value);
+}
+
+/** Lifecycle of a message as written by the function (`status.state`). */
+export type MessageState = "pending" | "processing" | "done" | "error";
+
+export interface EmotionResult {
+  label: string;
+  score: number | null;
+  /** Probability per label; missing labels are absent. */
+  scores: Partial<Record<Emotion, number>>;
+}
+
+export interface ModelRef {
+  id: string;
+  version: string | null;
+}
+
+export interface ServedBy {
+  classifier: (ModelRef & { sha256: string | null }) | null;
+  replier: ModelRef | null;
+}
+
+export interface Timings {
+  fetchMs: number | null;
+  classifyMs: number | null;
+  generateMs: number | null;
+  totalMs: number | null;
+  coldStart: boolean;
+}
+
+/** A chat message as the UI sees it: parsed defensively from the Firestore document. */
+export interface ChatMessage {
+  id: string;
+  text: string;
+  model: string;
+  /** null for messages written without a conversation (e.g. by another client). */
+  conversationId: string | null;
+  /** Server time in ms; null while the server timestamp is still pending locally. */
+  createdAtMs: number | null;
+  /** True while the create (or a later update) has not reached the server. */
+  pendingWrite: boolean;
+  status: { state: MessageState; attempt: number | null; updatedAtMs: number | null } | null;
+  emotion: EmotionResult | null;
+  reply: { text: string; model: ModelRef | null } | null;
+  servedBy: ServedBy | null;
+  timings: Timings | null;
+  error: { code: string; message: string } | null;
+  feedback: { label: Emotion; atMs: number | null } | null;
+}
+
+/** One entry of the public model catalog `models/{id}`. */
+export interface CatalogModel {
+  id: string;
+  displayName: string;
+  task: string;
+  version: string | null;
+  trained: boolean | null;
+  status: string | null;
+  statusReason: string | null;
+  metrics: { accuracy: number | null; macroF1: number | null; latencyMs: number | null };
+}
+
+export const DEFAULT_MODEL = "bert";
