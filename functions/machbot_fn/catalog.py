@@ -1,0 +1,75 @@
+"""The public model catalog in Firestore (`models/{id}`), kept in step with the bucket.
+
+The web app's model picker reads it; the function and the publish command write it (admin only).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.cloud import firestore
+
+from machbot_fn.labels import ENSEMBLE_ID
+from machbot_fn.manifest import Manifest
+
+COLLECTION = "models"
+SERVING, INVALID, CANDIDATE = "serving", "invalid", "candidate"
+
+
+def _summary_metrics(manifest: Manifest) -> dict[str, Any]:
+    keep = ("accuracy", "macro_f1", "latency_ms", "per_class_f1", "val_loss", "perplexity", "distinct_1", "distinct_2")
+    return {k: manifest.metrics[k] for k in keep if k in manifest.metrics}
+
+
+def version_entry(manifest: Manifest, status: str, reason: str = "") -> dict[str, Any]:
+    return {
+        "status": status,
+        "reason": reason,
+        "trained": manifest.trained,
+        "metrics": _summary_metrics(manifest),
+        "init": manifest.provenance.get("init", ""),
+        "created": manifest.provenance.get("created", ""),
+    }
+
+
+def record_serving(db: firestore.Client, manifest: Manifest) -> None:
+    """`manifest`'s version is CURRENT and verified: the picker shows it."""
+    db.collection(COLLECTION).document(manifest.id).set(
+        {
+            "id": manifest.id,
+            "displayName": manifest.display_name,
+            "task": manifest.task,
+            "arch": manifest.arch,
+            "version": manifest.version,
+            "trained": manifest.trained,
+            "status": SERVING,
+            "statusReason": "",
+            "metrics": _summary_metrics(manifest),
+            "init": manifest.provenance.get("init", ""),
+            "versions": {manifest.version: version_entry(manifest, SERVING)},
+            "updatedAt": firestore.SERVER_TIMESTAMP,
+        },
+        merge=True,
+    )
+
+
+def record_refused(db: firestore.Client, model_id: str, version: str, reason: str) -> None:
+    """A version failed verification; say why. The serving version (if any) stays as it is."""
+    db.collection(COLLECTION).document(model_id).set(
+        {
+            "id": model_id,
+            "versions": {version: {"status": INVALID, "reason": reason[:500]}},
+            "lastRefused": {"version": version, "reason": reason[:500]},
+            "updatedAt": firestore.SERVER_TIMESTAMP,
+        },
+        merge=True,
+    )
+
+
+def record_ensemble(db: firestore.Client, members: list[str], metrics: dict[str, Any] | None = None) -> None:
+    db.collection(COLLECTION).document(ENSEMBLE_ID).set(
+        {"id": ENSEMBLE_ID, "displayName": "Ensemble (all classifiers vote)", "task": "ensemble", "version": "+".join(members),
+         "members": members, "trained": True, "status": SERVING, "statusReason": "", "metrics": metrics or {},
+         "updatedAt": firestore.SERVER_TIMESTAMP},
+        merge=True,
+    )

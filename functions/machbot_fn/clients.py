@@ -1,0 +1,57 @@
+"""Firebase clients for the function and the CLI: real credentials in production, anonymous on emulators."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+import firebase_admin
+from firebase_admin import credentials
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import firestore, storage
+
+from machbot_fn.settings import default_bucket
+
+
+class EmulatorCredential(credentials.Base):
+    """firebase-admin still asks google.auth for credentials when emulators are set; they need none."""
+
+    def get_credential(self) -> AnonymousCredentials:
+        return AnonymousCredentials()
+
+
+def using_emulators() -> bool:
+    return os.environ.get("FUNCTIONS_EMULATOR") == "true" or bool(os.environ.get("FIRESTORE_EMULATOR_HOST"))
+
+
+def project_id() -> str:
+    return os.environ.get("GCLOUD_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT") or "demo-machbot"
+
+
+@cache
+def firebase_app() -> firebase_admin.App:
+    if firebase_admin._apps:
+        return firebase_admin.get_app()
+    options = {"projectId": project_id(), "storageBucket": default_bucket()}
+    if using_emulators():
+        return firebase_admin.initialize_app(EmulatorCredential(), options)
+    return firebase_admin.initialize_app(options=options)
+
+
+@cache
+def firestore_client() -> firestore.Client:
+    from firebase_admin import firestore as admin_firestore
+
+    return admin_firestore.client(firebase_app())
+
+
+@cache
+def storage_client() -> storage.Client:
+    if os.environ.get("STORAGE_EMULATOR_HOST"):
+        return storage.Client(project=project_id(), credentials=AnonymousCredentials())
+    return storage.Client(project=project_id())
+
+
+def bucket(name: str | None = None) -> storage.Bucket:
+    # client.bucket() makes no request (get_bucket() is not served by the Storage emulator).
+    return storage_client().bucket(name or default_bucket())

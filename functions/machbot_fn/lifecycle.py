@@ -1,0 +1,147 @@
+"""The message state machine: pending -> processing -> done | error, safe under duplicate delivery.
+
+A handler first *claims* the message in a transaction (pending, or processing with an expired
+lease -> processing with a fresh lease and attempt + 1). Only the claim holder may finish it, and
+finishing is again a transaction that checks the claim is still ours, so a reply is never written
+twice even when two deliveries race or a presumed-dead handler wakes up late.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from google.cloud import firestore
+
+PENDING, PROCESSING, DONE, ERROR = "pending", "processing", "done", "error"
+FINAL_STATES = frozenset({DONE, ERROR})
+
+
+class Skip(StrEnum):
+    """Why a delivery did nothing."""
+
+    GONE = "gone"  # the document was deleted
+    FINISHED = "finished"  # already done or error
+    LEASED = "leased"  # another handler holds a live lease
+    EXHAUSTED = "exhausted"  # too many attempts: ended in error now
+
+
+@dataclass(frozen=True)
+class Claim:
+    data: dict[str, Any]
+    attempt: int
+    lease_until: datetime
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _status(data: dict[str, Any]) -> dict[str, Any]:
+    status = data.get("status")
+    return status if isinstance(status, dict) else {}
+
+
+def _as_utc(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None
+
+
+def error_fields(code: str, message: str, attempt: int) -> dict[str, Any]:
+    return {
+        "status": {"state": ERROR, "attempt": attempt, "updatedAt": firestore.SERVER_TIMESTAMP, "leaseUntil": None},
+        "error": {"code": code, "message": message[:500]},
+    }
+
+
+def claim(db: firestore.Client, ref: firestore.DocumentReference, lease_seconds: float, max_attempts: int) -> Claim | Skip:
+    """Take the message for processing, or say why not."""
+
+    @firestore.transactional
+    def run(tx: firestore.Transaction) -> Claim | Skip:
+        snap = ref.get(transaction=tx)
+        if not snap.exists:
+            return Skip.GONE
+        data = snap.to_dict() or {}
+        status = _status(data)
+        state = status.get("state", PENDING)
+        now = _now()
+        if state in FINAL_STATES:
+            return Skip.FINISHED
+        lease = _as_utc(status.get("leaseUntil"))
+        if state == PROCESSING and lease is not None and lease > now:
+            return Skip.LEASED
+        attempt = int(status.get("attempt") or 0) + 1
+        if attempt > max_attempts:
+            tx.update(ref, error_fields("internal", f"gave up after {max_attempts} attempts; please resend", attempt - 1))
+            return Skip.EXHAUSTED
+        lease_until = now + timedelta(seconds=lease_seconds)
+        tx.update(ref, {"status": {"state": PROCESSING, "attempt": attempt, "updatedAt": firestore.SERVER_TIMESTAMP,
+                                   "leaseUntil": lease_until}})
+        return Claim(data, attempt, lease_until)
+
+    return run(db.transaction())
+
+
+def finish(db: firestore.Client, ref: firestore.DocumentReference, claimed: Claim, fields: dict[str, Any]) -> bool:
+    """Write the outcome if our claim still stands; False means another handler took over (write dropped)."""
+
+    @firestore.transactional
+    def run(tx: firestore.Transaction) -> bool:
+        snap = ref.get(transaction=tx)
+        if not snap.exists:
+            return False
+        status = _status(snap.to_dict() or {})
+        if status.get("state") != PROCESSING or status.get("attempt") != claimed.attempt:
+            return False
+        tx.update(ref, fields)
+        return True
+
+    return run(db.transaction())
+
+
+def done_fields(attempt: int, result: dict[str, Any]) -> dict[str, Any]:
+    return {**result, "status": {"state": DONE, "attempt": attempt, "updatedAt": firestore.SERVER_TIMESTAMP, "leaseUntil": None}}
+
+
+def release(db: firestore.Client, ref: firestore.DocumentReference, claimed: Claim) -> None:
+    """Give a claim back after a transient failure so the next delivery or the sweeper can retry at once."""
+
+    @firestore.transactional
+    def run(tx: firestore.Transaction) -> None:
+        snap = ref.get(transaction=tx)
+        status = _status(snap.to_dict() or {}) if snap.exists else {}
+        if status.get("state") == PROCESSING and status.get("attempt") == claimed.attempt:
+            tx.update(ref, {"status.leaseUntil": _now(), "status.updatedAt": firestore.SERVER_TIMESTAMP})
+
+    run(db.transaction())
+
+
+def stale_messages(
+    db: firestore.Client, created_after: datetime, created_before: datetime, limit: int = 100
+) -> list[firestore.DocumentSnapshot]:
+    """Messages stuck in processing with an expired lease, or never claimed at all.
+
+    Unclaimed messages have no `status` (Firestore cannot query a missing field), so those are found
+    by scanning the creation window [created_after, created_before): bounded by time, not by users.
+    """
+    messages = db.collection_group("messages")
+    expired = (
+        messages.where(filter=firestore.FieldFilter("status.state", "==", PROCESSING))
+        .where(filter=firestore.FieldFilter("status.leaseUntil", "<", _now()))
+        .limit(limit)
+    )
+    recent = (
+        messages.where(filter=firestore.FieldFilter("createdAt", ">=", created_after))
+        .where(filter=firestore.FieldFilter("createdAt", "<", created_before))
+        .order_by("createdAt")
+        .limit(limit * 10)
+    )
+    found = {s.reference.path: s for s in expired.stream()}
+    for snap in recent.stream():
+        if "status" not in (snap.to_dict() or {}):
+            found.setdefault(snap.reference.path, snap)
+    return list(found.values())[:limit]

@@ -1,0 +1,153 @@
+"""One message, end to end: claim -> validate -> classify -> reply -> write, with every failure accounted for.
+
+`handle_message` is what the Firestore trigger and the sweeper call. Its outcomes:
+- done: `emotion`, `reply`, `servedBy`, `timings` and `status.state = done` in one write;
+- a permanent error (bad text, unknown model, unusable model, expired event): `status.state = error`
+  and `error {code, message}`, never retried;
+- a transient error (bucket or Firestore unreachable): the claim is released and the exception
+  re-raised so the platform retries; on the last attempt it ends in `error` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+
+from machbot_fn import lifecycle
+from machbot_fn.contract import MessageRequest, parse_message
+from machbot_fn.errors import MachbotError, ModelUnavailable, TransientError, UnknownModel
+from machbot_fn.labels import REPLIER_ID
+from machbot_fn.manifest import CLASSIFICATION
+from machbot_fn.registry import ModelRegistry
+from machbot_fn.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What a function instance builds once and reuses for every message."""
+
+    db: firestore.Client
+    registry: ModelRegistry
+    settings: Settings
+    handled: int = 0  # messages answered by this instance; the first one is the cold start
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def _history(db: firestore.Client, ref: firestore.DocumentReference, request: MessageRequest, turns: int) -> list[str]:
+    """The last `turns` texts of this conversation before this message, oldest first (user, reply, ...)."""
+    if not request.conversation_id or not request.created_at or turns <= 0:
+        return []
+    earlier = (
+        ref.parent.where(filter=firestore.FieldFilter("conversationId", "==", request.conversation_id))
+        .where(filter=firestore.FieldFilter("createdAt", "<", request.created_at))
+        .order_by("createdAt", direction=firestore.Query.DESCENDING)
+        .limit(turns)
+    )
+    texts: list[str] = []
+    for snap in reversed(list(earlier.stream())):
+        data = snap.to_dict() or {}
+        if isinstance(data.get("text"), str):
+            texts.append(data["text"])
+        reply = data.get("reply")
+        if isinstance(reply, dict) and isinstance(reply.get("text"), str):
+            texts.append(reply["text"])
+    return texts[-turns:]
+
+
+def answer(services: Services, ref: firestore.DocumentReference, request: MessageRequest) -> dict[str, Any]:
+    """Classify and reply; return the function-owned fields of a done message."""
+    t0 = time.perf_counter()
+    cold = services.handled == 0
+    classifier = services.registry.get(request.model)
+    if classifier.manifest.task != CLASSIFICATION:
+        raise UnknownModel(f"{request.model!r} is a {classifier.manifest.task} model, not an emotion classifier")
+    replier = services.registry.get(REPLIER_ID)
+    t1 = time.perf_counter()
+    emotion = classifier.runner(request.text)
+    t2 = time.perf_counter()
+    history = _history(services.db, ref, request, services.settings.history_turns)
+    reply_text = replier.runner(request.text, emotion.label, history)
+    t3 = time.perf_counter()
+    services.handled += 1
+    return {
+        "emotion": emotion.to_dict(),
+        "reply": {"text": reply_text, "model": {"id": replier.manifest.id, "version": replier.version}},
+        "servedBy": {
+            "classifier": {"id": classifier.manifest.id, "version": classifier.version, "sha256": classifier.main_sha256},
+            "replier": {"id": replier.manifest.id, "version": replier.version},
+        },
+        "timings": {"fetchMs": _ms(t1 - t0), "classifyMs": _ms(t2 - t1), "generateMs": _ms(t3 - t2),
+                    "totalMs": _ms(t3 - t0), "coldStart": cold},
+    }
+
+
+def _is_stale(event_time: datetime | None, cutoff_seconds: float) -> bool:
+    if event_time is None:
+        return False
+    if event_time.tzinfo is None:
+        event_time = event_time.replace(tzinfo=UTC)
+    return datetime.now(UTC) - event_time > timedelta(seconds=cutoff_seconds)
+
+
+def handle_message(services: Services, ref: firestore.DocumentReference, event_time: datetime | None = None) -> str:
+    """Process one delivery of a message; return its outcome ("done", "error", or why it was skipped)."""
+    settings = services.settings
+    try:
+        claim = lifecycle.claim(services.db, ref, settings.lease_seconds, settings.max_attempts)
+    except (gexc.GoogleAPICallError, gexc.RetryError) as exc:
+        raise TransientError(f"Firestore unavailable while claiming {ref.path}: {exc}") from exc
+    if isinstance(claim, lifecycle.Skip):
+        log.info("skip %s: %s", ref.path, claim.value)
+        return claim.value
+
+    def end(fields: dict[str, Any], outcome: str) -> str:
+        written = lifecycle.finish(services.db, ref, claim, fields)
+        return outcome if written else "superseded"
+
+    if _is_stale(event_time, settings.event_cutoff_seconds):
+        return end(lifecycle.error_fields(
+            "expired", "machbot could not answer in time; please send your message again", claim.attempt), "error")
+    try:
+        request = parse_message(claim.data)
+        result = answer(services, ref, request)
+    except TransientError as exc:
+        if claim.attempt >= settings.max_attempts:
+            log.error("giving up on %s after %d attempts: %s", ref.path, claim.attempt, exc)
+            return end(lifecycle.error_fields(
+                ModelUnavailable.code, "the model store could not be reached; please try again later", claim.attempt), "error")
+        lifecycle.release(services.db, ref, claim)
+        raise
+    except MachbotError as exc:
+        return end(lifecycle.error_fields(exc.code, str(exc), claim.attempt), "error")
+    except Exception:
+        log.exception("unexpected failure on %s", ref.path)
+        return end(lifecycle.error_fields("internal", "machbot hit an internal error; please try again", claim.attempt), "error")
+    return end(lifecycle.done_fields(claim.attempt, result), "done")
+
+
+def sweep(services: Services, window_hours: float = 2.0, grace_seconds: float | None = None) -> dict[str, int]:
+    """Re-drive messages nobody finished: expired leases and messages never claimed. Returns outcome counts."""
+    now = datetime.now(UTC)
+    grace = grace_seconds if grace_seconds is not None else services.settings.lease_seconds
+    counts: dict[str, int] = {}
+    for snap in lifecycle.stale_messages(services.db, now - timedelta(hours=window_hours), now - timedelta(seconds=grace)):
+        data = snap.to_dict() or {}
+        created = data.get("createdAt") if isinstance(data.get("createdAt"), datetime) else None
+        try:
+            outcome = handle_message(services, snap.reference, created)
+        except TransientError as exc:
+            log.warning("sweep: %s still failing: %s", snap.reference.path, exc)
+            outcome = "retry"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts

@@ -1,0 +1,222 @@
+"""The model registry client: which version of a model serves now, loaded once and verified.
+
+Bucket layout: `models/<id>/CURRENT` (the version string) and `models/<id>/<version>/` holding
+`manifest.json` plus the files it lists with their sha256. A version is downloaded to the local
+cache once, verified (checksums, schema, a smoke inference) and kept in memory keyed by version.
+CURRENT is re-read at most every `recheck_seconds`, so a swap serves within seconds, no redeploy.
+A version that fails verification is remembered as bad; the previous good one keeps serving.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from google.api_core import exceptions as gexc
+
+from machbot_fn.errors import ManifestError, ModelUnavailable, TransientError, UnknownModel
+from machbot_fn.manifest import CLASSIFICATION, GENERATION, Manifest, parse_manifest
+
+log = logging.getLogger(__name__)
+MODELS_PREFIX = "models"
+
+
+class Blob(Protocol):
+    def download_as_bytes(self) -> bytes: ...
+    def download_to_filename(self, filename: str) -> None: ...
+
+
+class Bucket(Protocol):
+    def blob(self, name: str) -> Blob: ...
+
+
+def current_path(model_id: str) -> str:
+    return f"{MODELS_PREFIX}/{model_id}/CURRENT"
+
+
+def version_prefix(model_id: str, version: str) -> str:
+    return f"{MODELS_PREFIX}/{model_id}/{version}"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_files(manifest: Manifest, directory: Path) -> None:
+    """Every listed file exists with the manifest's size and sha256."""
+    for name, entry in manifest.files.items():
+        path = directory / name
+        if not path.is_file():
+            raise ManifestError(f"{manifest.id} {manifest.version}: {name} is missing")
+        if path.stat().st_size != entry.size:
+            raise ManifestError(f"{manifest.id} {manifest.version}: {name} has {path.stat().st_size} bytes, manifest says {entry.size}")
+        actual = sha256_file(path)
+        if actual != entry.sha256:
+            raise ManifestError(f"{manifest.id} {manifest.version}: {name} fails its checksum (sha256 {actual[:12]}…)")
+
+
+def load_runner(manifest: Manifest, directory: Path, threads: int) -> Any:
+    """Build the inference object for a verified version and run a smoke inference on it."""
+    if manifest.task == CLASSIFICATION:
+        from machbot_fn.classifier import EmotionClassifier
+
+        runner: Any = EmotionClassifier(manifest, directory, threads=threads)
+        emotion = runner("smoke test: i feel fine today")
+        if emotion.label not in manifest.labels:
+            raise ManifestError(f"{manifest.id} {manifest.version}: smoke inference returned {emotion.label!r}")
+        return runner
+    if manifest.task == GENERATION:
+        from machbot_fn.replier import Replier
+
+        runner = Replier(manifest, directory, threads=threads)
+        runner.generate_ids("smoke test")
+        return runner
+    raise ManifestError(f"{manifest.id}: unknown task {manifest.task!r}")
+
+
+@dataclass
+class ServedModel:
+    manifest: Manifest
+    runner: Any
+    loaded_at: float
+    main_sha256: str
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+
+@dataclass
+class _Entry:
+    current: str | None = None
+    checked_at: float = float("-inf")
+    served: ServedModel | None = None  # the version answering now
+    bad: dict[str, str] = field(default_factory=dict)  # version -> why it was refused
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class ModelRegistry:
+    """Serve models from a bucket; thread-safe; one instance per process."""
+
+    def __init__(
+        self,
+        bucket: Bucket,
+        cache_dir: Path,
+        recheck_seconds: float = 5.0,
+        threads: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+        on_refused: Callable[[str, str, str], None] | None = None,
+    ) -> None:
+        self._bucket = bucket
+        self._cache_dir = Path(cache_dir)
+        self._recheck = recheck_seconds
+        self._threads = threads
+        self._clock = clock
+        self._on_refused = on_refused
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+
+    def _entry(self, model_id: str) -> _Entry:
+        with self._lock:
+            return self._entries.setdefault(model_id, _Entry())
+
+    def loaded(self) -> dict[str, str]:
+        """model id -> version currently in memory."""
+        return {k: e.served.version for k, e in self._entries.items() if e.served}
+
+    def _read_current(self, model_id: str) -> str | None:
+        try:
+            raw = self._bucket.blob(current_path(model_id)).download_as_bytes()
+        except gexc.NotFound:
+            return None
+        except (gexc.GoogleAPICallError, gexc.RetryError, OSError) as exc:
+            raise TransientError(f"model bucket unavailable reading {model_id}'s CURRENT: {exc}") from exc
+        return raw.decode("utf-8").strip() or None
+
+    def get(self, model_id: str) -> ServedModel:
+        """The verified model serving `model_id` now; raise UnknownModel / ModelUnavailable / TransientError."""
+        entry = self._entry(model_id)
+        with entry.lock:
+            now = self._clock()
+            if now - entry.checked_at >= self._recheck or entry.current is None:
+                try:
+                    current = self._read_current(model_id)
+                except TransientError:
+                    if entry.served is None:
+                        raise
+                    log.warning("bucket unreachable; %s keeps serving %s", model_id, entry.served.version)
+                    current = entry.current
+                entry.current, entry.checked_at = current, now
+            if entry.current is None:
+                raise UnknownModel(f"no model named {model_id!r} is published")
+            if entry.served and entry.served.version == entry.current:
+                return entry.served
+            if entry.current not in entry.bad:
+                try:
+                    entry.served = self._load(model_id, entry.current)
+                    return entry.served
+                except ModelUnavailable as exc:
+                    entry.bad[entry.current] = str(exc)
+                    log.error("refusing %s %s: %s", model_id, entry.current, exc)
+                    if self._on_refused:
+                        self._on_refused(model_id, entry.current, str(exc))
+            if entry.served is not None:
+                return entry.served  # the previous good version keeps serving
+            raise ModelUnavailable(f"{model_id} cannot be served: {entry.bad[entry.current]}")
+
+    def _download(self, name: str, dest: Path) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".part")
+        try:
+            self._bucket.blob(name).download_to_filename(str(tmp))
+        except gexc.NotFound as exc:
+            raise ManifestError(f"{name} is listed but not in the bucket") from exc
+        except (gexc.GoogleAPICallError, gexc.RetryError, OSError) as exc:
+            raise TransientError(f"model bucket unavailable downloading {name}: {exc}") from exc
+        tmp.replace(dest)
+
+    def fetch_manifest(self, model_id: str, version: str) -> Manifest:
+        prefix = version_prefix(model_id, version)
+        try:
+            raw = self._bucket.blob(f"{prefix}/manifest.json").download_as_bytes()
+        except gexc.NotFound as exc:
+            raise ManifestError(f"{model_id} {version}: no manifest.json in the bucket") from exc
+        except (gexc.GoogleAPICallError, gexc.RetryError, OSError) as exc:
+            raise TransientError(f"model bucket unavailable reading {prefix}/manifest.json: {exc}") from exc
+        try:
+            manifest = parse_manifest(json.loads(raw))
+        except json.JSONDecodeError as exc:
+            raise ManifestError(f"{model_id} {version}: manifest.json is not valid JSON ({exc.msg})") from exc
+        if manifest.id != model_id or manifest.version != version:
+            raise ManifestError(f"manifest says {manifest.id} {manifest.version}, but it sits at {prefix}")
+        return manifest
+
+    def _load(self, model_id: str, version: str) -> ServedModel:
+        manifest = self.fetch_manifest(model_id, version)
+        directory = self._cache_dir / model_id / version
+        for name, entry in manifest.files.items():
+            path = directory / name
+            if path.is_file() and path.stat().st_size == entry.size and sha256_file(path) == entry.sha256:
+                continue  # already in the local cache
+            self._download(f"{version_prefix(model_id, version)}/{name}", path)
+        verify_files(manifest, directory)
+        try:
+            runner = load_runner(manifest, directory, self._threads)
+        except ModelUnavailable:
+            raise
+        except Exception as exc:  # onnxruntime / tokenizers reject a broken file with many exception types
+            raise ModelUnavailable(f"{model_id} {version} failed to load: {exc}") from exc
+        main = "model.onnx" if manifest.task == CLASSIFICATION else "decoder.onnx"
+        log.info("loaded %s %s", model_id, version)
+        return ServedModel(manifest, runner, self._clock(), manifest.files[main].sha256)

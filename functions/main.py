@@ -1,0 +1,69 @@
+"""machbot's Cloud Functions: thin triggers; the logic lives in machbot_fn."""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import cache
+
+from firebase_functions import firestore_fn, https_fn, options, scheduler_fn
+
+from machbot_fn import catalog, clients, pipeline
+from machbot_fn.registry import ModelRegistry
+from machbot_fn.settings import Settings
+
+logging.basicConfig(level=logging.INFO)
+
+# Production settings, explained in the README's deploy section.
+MESSAGE_OPTIONS = {
+    "retry": True,  # transient failures raise and are redelivered; the lease makes a retry safe
+    "memory": options.MemoryOption.GB_2,
+    "cpu": 1,
+    "timeout_sec": 60,
+    "min_instances": 1,  # keeps one warm instance: no cold start for the first user
+    "max_instances": 20,
+    "concurrency": 8,  # ONNX sessions are thread-safe; a reply takes ~0.1 s, so 8 in flight share a CPU well
+}
+if clients.using_emulators():
+    MESSAGE_OPTIONS["min_instances"] = 0
+
+
+@cache
+def services() -> pipeline.Services:
+    """Built once per instance: clients, the registry, and the preloaded default models."""
+    settings = Settings.from_env()
+    db = clients.firestore_client()
+    registry = ModelRegistry(
+        clients.bucket(settings.bucket),
+        settings.cache_dir,
+        recheck_seconds=settings.recheck_seconds,
+        threads=settings.onnx_threads,
+        on_refused=lambda model_id, version, reason: catalog.record_refused(db, model_id, version, reason),
+    )
+    for model_id in settings.preload:
+        try:
+            registry.get(model_id)
+        except Exception:  # noqa: BLE001 - a missing preload must not stop the instance; messages report it
+            logging.exception("preloading %s failed", model_id)
+    return pipeline.Services(db=db, registry=registry, settings=settings)
+
+
+@firestore_fn.on_document_created(document="users/{uid}/messages/{messageId}", **MESSAGE_OPTIONS)
+def on_message_created(event: firestore_fn.Event[firestore_fn.DocumentSnapshot | None]) -> None:
+    if event.data is None:
+        return
+    pipeline.handle_message(services(), event.data.reference, event.time)
+
+
+@scheduler_fn.on_schedule(schedule="every 1 minutes", timeout_sec=300, memory=options.MemoryOption.GB_2)
+def sweep_stale_messages(event: scheduler_fn.ScheduledEvent) -> None:
+    """Re-drive messages whose handler died (expired lease) or whose event never arrived."""
+    logging.info("sweep: %s", pipeline.sweep(services()))
+
+
+if os.environ.get("FUNCTIONS_EMULATOR") == "true":
+    # The emulator runs no schedules: tests and the run command call the sweeper over HTTP instead.
+    @https_fn.on_request()
+    def sweep_now(req: https_fn.Request) -> https_fn.Response:
+        grace = req.args.get("grace", type=float)
+        return https_fn.Response(str(pipeline.sweep(services(), grace_seconds=grace)), mimetype="text/plain")
