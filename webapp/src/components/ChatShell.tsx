@@ -127,6 +127,17 @@ export function ChatShell({ user, config }: { user: User; config: AppConfig }) {
   useEffect(() => {
     stickToBottom.current = true;
   }, [currentId]);
+  // The scroller also shrinks when the composer grows: stay at the bottom then too.
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const ro = new ResizeObserver(() => {
+      if (stickToBottom.current) el.scrollTop = el.scrollHeight;
+    });
+    ro.observe(el);
+    if (el.firstElementChild) ro.observe(el.firstElementChild);
+    return () => ro.disconnect();
+  }, [messages.loading, currentMessages.length === 0]);
 
   // Escape closes the drawer on small screens.
   useEffect(() => {

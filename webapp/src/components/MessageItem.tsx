@@ -40,7 +40,7 @@ export const MessageItem = memo(function MessageItem({ message, now, timeoutMs, 
   const time = formatMessageTime(message.pendingWrite && message.createdAtMs == null ? null : message.createdAtMs);
 
   return (
-    <li className={`msg state-${state}`} data-testid="message" data-state={state} data-message-id={message.id}>
+    <li className={`msg state-${state}${overdue ? " is-overdue" : ""}`} data-testid="message" data-state={state} data-message-id={message.id}>
       <div className="msg-user">
         <div className="bubble bubble-user">
           <p className="msg-text" data-testid="message-text">
@@ -60,6 +60,7 @@ export const MessageItem = memo(function MessageItem({ message, now, timeoutMs, 
           {(state === "pending" || state === "processing") &&
             (overdue ? (
               <div className="slow" role="status" data-testid="typing" data-overdue="true">
+                <span className="status-icon" aria-hidden="true">!</span>
                 <p>This is taking longer than usual…</p>
                 <ResendButton message={message} onResend={onResend} />
               </div>
@@ -96,6 +97,7 @@ export const MessageItem = memo(function MessageItem({ message, now, timeoutMs, 
 
           {state === "error" && (
             <div className="msg-error" role="alert">
+              <span className="status-icon" aria-hidden="true">!</span>
               <p data-testid="message-error">
                 {message.error?.message || message.error?.code || "The message could not be answered."}
               </p>

@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { describeError, signInAsGuest, signInWithEmail, signInWithGoogle } from "../data/api";
 import type { AppConfig } from "../lib/config";
+import { CatalogSummary } from "./CatalogSummary";
 import { Logo } from "./icons";
 
 export function SignIn({ config }: { config: AppConfig }) {
@@ -105,6 +106,7 @@ export function SignIn({ config }: { config: AppConfig }) {
             {error}
           </p>
         )}
+        <CatalogSummary />
         {config.useEmulators && <p className="signin-note">Local mode: accounts live in the Auth emulator.</p>}
       </div>
     </main>
