@@ -4,15 +4,17 @@ import type { EmotionResult } from "../lib/types";
 export function EmotionBadge({ emotion }: { emotion: EmotionResult }) {
   const text = formatEmotionBadge(emotion);
   return (
-    <span
-      className={`badge emo-${emotion.label}`}
-      data-testid="emotion-badge"
-      data-label={emotion.label}
-      title={`Detected emotion: ${text}`}
-    >
-      <span className="badge-dot" aria-hidden="true" />
+    <span className="badge-wrap">
       <span className="sr-only">Detected emotion: </span>
-      {text}
+      <span
+        className={`badge emo-${emotion.label}`}
+        data-testid="emotion-badge"
+        data-label={emotion.label}
+        title={`Detected emotion: ${text}`}
+      >
+        <span className="badge-dot" aria-hidden="true" />
+        {text}
+      </span>
     </span>
   );
 }
@@ -31,10 +33,10 @@ export function EmotionBars({ emotion }: { emotion: EmotionResult }) {
             data-testid={`emotion-bar-${b.label}`}
             data-value={b.value.toFixed(4)}
           >
-            <span className="bar-label">{b.label}</span>
+            <span className="bar-label">{b.label}</span>{" "}
             <span className="bar-track" aria-hidden="true">
               <span className="bar-fill" style={{ width: `${(b.value * 100).toFixed(1)}%` }} />
-            </span>
+            </span>{" "}
             <span className="bar-value">{b.percent}</span>
           </li>
         ))}
