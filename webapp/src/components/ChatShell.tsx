@@ -214,6 +214,13 @@ export function ChatShell({ user, config }: { user: User; config: AppConfig }) {
             </button>
           </div>
           <ConversationList conversations={conversations} selectedId={currentId} draftId={draftId} now={now} onSelect={selectConversation} />
+          <div className="sidebar-account">
+            <span className="account-avatar" aria-hidden="true">{who[0]?.toUpperCase()}</span>
+            <span className="account-text">
+              <span className="account-name">{who}</span>
+              <span className="account-uid">{uid}</span>
+            </span>
+          </div>
         </aside>
 
         <main className="chat" aria-label={title}>
