@@ -41,6 +41,8 @@ describe("formatMs / formatVersion", () => {
     expect(formatVersion("v3")).toBe("v3");
     expect(formatVersion("20261123-1")).toBe("v20261123-1");
     expect(formatVersion(null)).toBe("");
+    expect(formatVersion("bert+distilbert+roberta")).toBe("3 models");
+    expect(formatVersion("latest")).toBe("latest");
   });
 });
 

@@ -15,10 +15,11 @@ export function formatMs(ms: number | null | undefined): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** "3" -> "v3", "v3" -> "v3", null -> "". */
+/** "3" -> "v3", "20261123-1" -> "v20261123-1", "v3" -> "v3", "bert+roberta" (an ensemble) -> "2 models", null -> "". */
 export function formatVersion(v: string | null | undefined): string {
   if (!v) return "";
-  return /^v/i.test(v) ? v : `v${v}`;
+  if (v.includes("+")) return `${v.split("+").filter(Boolean).length} models`;
+  return /^\d/.test(v) ? `v${v}` : v;
 }
 
 function nameWithVersion(id: string, version: string | null | undefined): string {

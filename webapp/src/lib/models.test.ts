@@ -57,6 +57,25 @@ describe("modelOptionLabel", () => {
   });
 });
 
+describe("catalog documents written by the publisher", () => {
+  it("a model whose only version was refused shows as invalid with the reason", () => {
+    const m = parseCatalogModel("electra", { id: "electra", versions: {}, lastRefused: { version: "20261123-2", reason: "label count 5 != 6" } });
+    expect(m.task).toBe("text-classification");
+    expect(isSelectable(m)).toBe(false);
+    expect(modelOptionLabel(m)).toBe("electra · unavailable: label count 5 != 6");
+    expect(pickableModels([m]).map((x) => x.id)).toEqual(["electra"]);
+  });
+  it("a serving model keeps serving when a newer version was refused", () => {
+    const m = parseCatalogModel("bert", { id: "bert", task: "text-classification", status: "serving", statusReason: "", lastRefused: { reason: "bad" } });
+    expect(isSelectable(m)).toBe(true);
+    expect(m.statusReason).toBeNull();
+  });
+  it("the ensemble's version lists its members", () => {
+    const m = parseCatalogModel("ensemble", { id: "ensemble", displayName: "Ensemble", task: "ensemble", version: "bert+distilbert+electra", status: "serving", metrics: {} });
+    expect(modelOptionLabel(m)).toBe("Ensemble 3 models");
+  });
+});
+
 describe("effectiveModelId", () => {
   it("defaults to bert", () => {
     expect(effectiveModelId(null)).toBe("bert");

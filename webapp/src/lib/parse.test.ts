@@ -89,7 +89,8 @@ describe("parseCatalogModel", () => {
     });
   });
   it("falls back to the document id", () => {
-    const m = parseCatalogModel("electra", {});
-    expect(m).toMatchObject({ id: "electra", displayName: "electra", task: "", trained: null, version: null });
+    const m = parseCatalogModel("custom", {});
+    expect(m).toMatchObject({ id: "custom", displayName: "custom", task: "", trained: null, version: null, status: null });
+    expect(parseCatalogModel("electra", {}).task).toBe("text-classification");
   });
 });

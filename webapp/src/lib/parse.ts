@@ -124,17 +124,35 @@ export function parseMessage(id: string, data: Raw, pendingWrite = false): ChatM
   };
 }
 
-/** Parse a catalog document `models/{id}`; the document id wins when the `id` field is missing. */
+const CLASSIFIER_IDS = ["bert", "distilbert", "roberta", "electra", "mobilebert"];
+
+/**
+ * Parse a catalog document `models/{id}`; the document id wins when the `id` field is missing.
+ * A document that only records a refused version (`lastRefused`, no `status` yet: nothing of that
+ * model has ever served) reads as invalid with the refusal's reason, and a known classifier id
+ * without `task` counts as a classifier, so the picker can still show why it is unavailable.
+ */
 export function parseCatalogModel(docId: string, data: Raw): CatalogModel {
   const metrics = isObject(data.metrics) ? data.metrics : {};
+  const id = str(data.id) ?? docId;
+  const refused = isObject(data.lastRefused) ? data.lastRefused : null;
+  let status = str(data.status);
+  let statusReason = str(data.statusReason) || null;
+  if (!status && refused) {
+    status = "invalid";
+    statusReason = statusReason ?? str(refused.reason);
+  }
+  let task = str(data.task) ?? "";
+  if (!task && CLASSIFIER_IDS.includes(id)) task = "text-classification";
+  if (!task && id === "ensemble") task = "ensemble";
   return {
-    id: str(data.id) ?? docId,
+    id,
     displayName: str(data.displayName) ?? str(data.id) ?? docId,
-    task: str(data.task) ?? "",
+    task,
     version: version(data.version),
     trained: typeof data.trained === "boolean" ? data.trained : null,
-    status: str(data.status),
-    statusReason: str(data.statusReason),
+    status,
+    statusReason,
     metrics: {
       accuracy: num(metrics.accuracy),
       macroF1: num(metrics.macro_f1) ?? num(metrics.macroF1),
