@@ -13,10 +13,14 @@ from machbot_fn.registry import ModelRegistry
 from machbot_fn.settings import Settings
 
 logging.basicConfig(level=logging.INFO)
+# Our app must be the default one before the SDK builds its own (with credentials the emulator lacks).
+clients.firebase_app()
 
 # Production settings, explained in the README's deploy section.
 MESSAGE_OPTIONS = {
-    "retry": True,  # transient failures raise and are redelivered; the lease makes a retry safe
+    # No `retry`: firebase-functions (Python) cannot enable redelivery for Firestore triggers
+    # (firebase/firebase-functions-python#165). Transient failures release the claim instead and the
+    # scheduled sweeper below re-drives them, up to MACHBOT_MAX_ATTEMPTS.
     "memory": options.MemoryOption.GB_2,
     "cpu": 1,
     "timeout_sec": 60,
@@ -52,7 +56,8 @@ def services() -> pipeline.Services:
 def on_message_created(event: firestore_fn.Event[firestore_fn.DocumentSnapshot | None]) -> None:
     if event.data is None:
         return
-    pipeline.handle_message(services(), event.data.reference, event.time)
+    svc = services()
+    pipeline.handle_message(svc, svc.db.document(event.document), event.time)
 
 
 @scheduler_fn.on_schedule(schedule="every 1 minutes", timeout_sec=300, memory=options.MemoryOption.GB_2)

@@ -1,1 +1,177 @@
-def main() -> None: ...
+"""`machbot`: the one command-line entry point for people (run, publish, models, chat, train, ...).
+
+User mistakes end in one clear line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from machbot.paths import BUCKET, EMULATOR_DATA, WEBAPP
+
+app = typer.Typer(help="machbot: an emotion-aware chatbot on Firebase.", no_args_is_help=True, add_completion=False)
+models_app = typer.Typer(help="Inspect and manage the models in the bucket.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+console = Console()
+err = Console(stderr=True)
+
+
+class UserError(Exception):
+    """A mistake the user can fix: printed as one line, exit code 2."""
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def use_emulators() -> None:
+    """Point this process's Firebase clients at the local emulators unless a real project is configured."""
+    if os.environ.get("MACHBOT_PROJECT"):
+        return
+    from machbot.stack import client_env
+
+    for key, value in client_env().items():
+        os.environ.setdefault(key, value)
+
+
+def build_webapp() -> None:
+    if not (WEBAPP / "package.json").is_file():
+        return
+    if not (WEBAPP / "node_modules").is_dir():
+        raise UserError("webapp dependencies are missing: run scripts/setup.sh")
+    with console.status("building the web app"):
+        result = subprocess.run(["npm", "run", "build", "--silent"], cwd=WEBAPP, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise UserError(f"web app build failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+
+
+@app.command()
+def run(
+    clean: Annotated[bool, typer.Option("--clean", help="Start empty: forget saved chats and published models.")] = False,
+    sweep_every: Annotated[float, typer.Option(help="Seconds between sweeps for stuck messages.")] = 30.0,
+) -> None:
+    """Run machbot locally: emulators, the function, the bucket with the default models, the web app."""
+    from machbot.default_models import default_versions
+    from machbot.stack import PORTS, EmulatorSuite, StackError, call_sweeper
+    from machbot_fn import clients
+    from machbot_fn.publish import ensure_published
+
+    if clean and EMULATOR_DATA.exists():
+        shutil.rmtree(EMULATOR_DATA)
+        console.print("starting clean: saved chats and models removed")
+    try:
+        build_webapp()
+        with console.status("preparing the default models"):
+            versions = default_versions()
+        suite = EmulatorSuite()
+        with console.status("starting the Firebase emulators (about 15 s)"):
+            suite.start()
+    except (UserError, StackError) as exc:
+        fail(str(exc))
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        use_emulators()
+        with console.status("publishing the default models into the bucket"):
+            actions = ensure_published(clients.bucket(BUCKET), clients.firestore_client(), list(versions.values()))
+        for line in actions:
+            console.print(f"  {line}")
+        untrained = [m for m, d in versions.items() if "tiny-models" in str(d)]
+        if untrained:
+            console.print(f"[yellow]untrained stand-ins serving for: {', '.join(untrained)}[/]")
+        console.print(
+            f"\n[bold green]machbot is running[/]\n"
+            f"  web app    http://127.0.0.1:{PORTS['hosting']}\n"
+            f"  firestore  127.0.0.1:{PORTS['firestore']}   auth 127.0.0.1:{PORTS['auth']}   "
+            f"storage 127.0.0.1:{PORTS['storage']}   functions 127.0.0.1:{PORTS['functions']}\n"
+            f"  terminal chat: .venv/bin/machbot chat      logs: {suite.log_path}\n"
+            f"Press Ctrl-C to stop (chats and models are saved to {EMULATOR_DATA.name}/)."
+        )
+        while True:
+            time.sleep(sweep_every)
+            try:
+                call_sweeper()
+            except Exception as exc:  # noqa: BLE001 - the sweeper is best effort while running
+                err.print(f"sweeper: {exc}")
+    except KeyboardInterrupt:
+        console.print("\nstopping: saving data and shutting the emulators down")
+    finally:
+        suite.stop()
+        console.print("stopped")
+
+
+@app.command()
+def publish(
+    version_dir: Annotated[Path, typer.Argument(help="A version folder with manifest.json and its files.")],
+    promote: Annotated[bool, typer.Option(help="Make it CURRENT after upload.")] = True,
+) -> None:
+    """Verify a model version locally, upload it into the bucket and (by default) serve it."""
+    from machbot_fn import clients
+    from machbot_fn.errors import MachbotError
+    from machbot_fn.publish import publish_version
+
+    if not version_dir.is_dir():
+        fail(f"{version_dir} is not a directory")
+    use_emulators()
+    try:
+        done = publish_version(clients.bucket(), clients.firestore_client(), version_dir, promote=promote)
+    except MachbotError as exc:
+        fail(str(exc))
+    state = "now serving" if done.promoted else "uploaded (not promoted)"
+    console.print(f"{done.manifest.id} {done.manifest.version}: {state} ({len(done.uploaded)} files)")
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """The catalog: every model with its serving version, metrics and status."""
+    from rich.table import Table
+
+    from machbot_fn import clients
+
+    use_emulators()
+    table = Table("id", "name", "task", "version", "status", "accuracy", "macro-F1", "latency ms")
+    for snap in clients.firestore_client().collection("models").order_by("id").stream():
+        d = snap.to_dict() or {}
+        m = d.get("metrics") or {}
+        fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else "-"  # noqa: E731
+        table.add_row(d.get("id", snap.id), d.get("displayName", ""), d.get("task", ""), d.get("version", ""),
+                      d.get("status", "") + ("" if d.get("trained", True) else " (untrained)"),
+                      fmt(m.get("accuracy")), fmt(m.get("macro_f1")), fmt(m.get("latency_ms")))
+    console.print(table)
+
+
+@app.command()
+def sweep(grace: Annotated[float, typer.Option(help="Only messages older than this many seconds.")] = 60.0) -> None:
+    """Re-drive stuck messages now (the emulators run no schedules)."""
+    from machbot.stack import call_sweeper
+
+    try:
+        console.print(call_sweeper(grace))
+    except Exception as exc:  # noqa: BLE001
+        fail(f"the sweeper could not be reached (is `machbot run` up?): {exc}")
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -30,8 +30,10 @@ def project_id() -> str:
 
 @cache
 def firebase_app() -> firebase_admin.App:
-    if firebase_admin._apps:
+    try:
         return firebase_admin.get_app()
+    except ValueError:  # not initialised yet
+        pass
     options = {"projectId": project_id(), "storageBucket": default_bucket()}
     if using_emulators():
         return firebase_admin.initialize_app(EmulatorCredential(), options)

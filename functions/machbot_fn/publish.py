@@ -11,7 +11,7 @@ from google.cloud import firestore
 from machbot_fn import catalog
 from machbot_fn.errors import ManifestError
 from machbot_fn.manifest import Manifest, parse_manifest
-from machbot_fn.registry import Bucket, current_path, load_runner, verify_files, version_prefix
+from machbot_fn.registry import Bucket, current_path, load_runner, read_current, verify_files, version_prefix
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,46 @@ def publish_version(
 
 def promote_version(bucket: Bucket, db: firestore.Client | None, manifest: Manifest) -> None:
     """Point CURRENT at `manifest`'s version (remembering the one it replaces) and update the catalog."""
-    current = bucket.blob(current_path(manifest.id))
-    try:
-        previous = current.download_as_bytes().decode().strip()
-    except Exception:  # noqa: BLE001 - no CURRENT yet (NotFound) is the common case
-        previous = ""
+    previous = read_current(bucket, manifest.id)
     if previous and previous != manifest.version:
-        bucket.blob(f"models/{manifest.id}/PREVIOUS").upload_from_string(previous, content_type="text/plain")
-    current.upload_from_string(manifest.version, content_type="text/plain")
+        bucket.blob(previous_path(manifest.id)).upload_from_string(previous, content_type="text/plain")
+    bucket.blob(current_path(manifest.id)).upload_from_string(manifest.version, content_type="text/plain")
     if db is not None:
         catalog.record_serving(db, manifest)
+
+
+def previous_path(model_id: str) -> str:
+    return f"models/{model_id}/PREVIOUS"
+
+
+def version_exists(bucket: Bucket, model_id: str, version: str) -> bool:
+    return bucket.blob(f"{version_prefix(model_id, version)}/manifest.json").exists()
+
+
+def ensure_published(bucket: Bucket, db: firestore.Client | None, directories: list[Path]) -> list[str]:
+    """Publish each version not yet in the bucket; make it CURRENT where the model has none, or only an
+    untrained one and this one is trained. Returns a line per action, for the run command to print."""
+    actions = []
+    for directory in directories:
+        manifest = read_local_version(directory)
+        current = read_current(bucket, manifest.id)
+        if not version_exists(bucket, manifest.id, manifest.version):
+            publish_version(bucket, None, directory, promote=False)
+            actions.append(f"uploaded {manifest.id} {manifest.version}")
+        replace = current is None
+        if current and current != manifest.version and manifest.trained:
+            replace = not _manifest_trained(bucket, manifest.id, current)
+        if replace:
+            promote_version(bucket, db, manifest)
+            actions.append(f"serving {manifest.id} {manifest.version}")
+        elif current == manifest.version and db is not None:
+            catalog.record_serving(db, manifest)
+    return actions
+
+
+def _manifest_trained(bucket: Bucket, model_id: str, version: str) -> bool:
+    try:
+        raw = bucket.blob(f"{version_prefix(model_id, version)}/manifest.json").download_as_bytes()
+        return bool(json.loads(raw).get("trained"))
+    except Exception:  # noqa: BLE001 - an unreadable manifest counts as not trained: replace it
+        return False

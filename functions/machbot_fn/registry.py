@@ -31,6 +31,9 @@ MODELS_PREFIX = "models"
 class Blob(Protocol):
     def download_as_bytes(self) -> bytes: ...
     def download_to_filename(self, filename: str) -> None: ...
+    def upload_from_filename(self, filename: str) -> None: ...
+    def upload_from_string(self, data: str | bytes, content_type: str = ...) -> None: ...
+    def exists(self) -> bool: ...
 
 
 class Bucket(Protocol):
@@ -43,6 +46,17 @@ def current_path(model_id: str) -> str:
 
 def version_prefix(model_id: str, version: str) -> str:
     return f"{MODELS_PREFIX}/{model_id}/{version}"
+
+
+def read_current(bucket: Bucket, model_id: str) -> str | None:
+    """The version CURRENT names, or None when the model was never published."""
+    try:
+        raw = bucket.blob(current_path(model_id)).download_as_bytes()
+    except gexc.NotFound:
+        return None
+    except (gexc.GoogleAPICallError, gexc.RetryError, OSError) as exc:
+        raise TransientError(f"model bucket unavailable reading {model_id}'s CURRENT: {exc}") from exc
+    return raw.decode("utf-8").strip() or None
 
 
 def sha256_file(path: Path) -> str:
@@ -135,15 +149,6 @@ class ModelRegistry:
         """model id -> version currently in memory."""
         return {k: e.served.version for k, e in self._entries.items() if e.served}
 
-    def _read_current(self, model_id: str) -> str | None:
-        try:
-            raw = self._bucket.blob(current_path(model_id)).download_as_bytes()
-        except gexc.NotFound:
-            return None
-        except (gexc.GoogleAPICallError, gexc.RetryError, OSError) as exc:
-            raise TransientError(f"model bucket unavailable reading {model_id}'s CURRENT: {exc}") from exc
-        return raw.decode("utf-8").strip() or None
-
     def get(self, model_id: str) -> ServedModel:
         """The verified model serving `model_id` now; raise UnknownModel / ModelUnavailable / TransientError."""
         entry = self._entry(model_id)
@@ -151,7 +156,7 @@ class ModelRegistry:
             now = self._clock()
             if now - entry.checked_at >= self._recheck or entry.current is None:
                 try:
-                    current = self._read_current(model_id)
+                    current = read_current(self._bucket, model_id)
                 except TransientError:
                     if entry.served is None:
                         raise
