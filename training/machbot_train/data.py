@@ -49,3 +49,10 @@ def load_emotion_split(split: str, data_dir: Path | None = None) -> EmotionSplit
         texts.append(text)
         labels.append(EMOTIONS.index(label))
     return EmotionSplit(texts, labels)
+
+
+EMOTION_SOURCE = (
+    "CARER / dair-ai emotion (Saravia et al., EMNLP 2018), English tweets labelled by hashtags, "
+    "16,000 train / 2,000 val / 2,000 test; copy from Ashugujjar3/Tweet_emotion-detector @8e69c5e; "
+    "license: educational and research use only (dataset card, 'other')"
+)

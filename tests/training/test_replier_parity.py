@@ -1,0 +1,86 @@
+"""The serving Replier's numpy greedy loop reproduces transformers' generate() token for token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import T5ForConditionalGeneration
+
+from machbot_fn.replier import FALLBACK_REPLY, Replier, build_prompt
+from machbot_train.bundle import package_replier
+from machbot_train.tiny_models import tiny_replier_model, tiny_unigram
+from machbot_train.version_dir import read_manifest
+
+MAX_NEW_TOKENS = 10
+PROMPTS = [
+    build_prompt("joy", [], "i got the job!"),
+    build_prompt("sadness", ["my cat is ill", "oh no, what happened?"], "the vet says it is serious"),
+    build_prompt("fear", ["a" * 50] * 3, "i am scared of flying " * 20),  # truncated to max_length
+    build_prompt("surprise", [], ""),
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_t5(tiny_root: Path) -> tuple[T5ForConditionalGeneration, Replier, Replier]:
+    tokenizer = tiny_unigram()
+    model = tiny_replier_model(tokenizer.get_vocab_size())
+    # A random T5's next-token distribution is nearly flat and ends at once; sharpen the output layer
+    # so greedy decoding runs for several steps with clear (not float-noise) argmax margins.
+    with torch.no_grad():
+        model.shared.weight.mul_(8.0)  # tied with the output layer
+        model.shared.weight[model.config.eos_token_id].mul_(0.1)
+    repliers = []
+    for fmt, quantize in (("fp32", False), ("int8", True)):
+        version_dir = package_replier(
+            model,
+            tokenizer,
+            tiny_root / f"t5-{fmt}",
+            "parity-1",
+            trained=False,
+            provenance={"init": "test"},
+            max_new_tokens=MAX_NEW_TOKENS,
+            quantize=quantize,
+            overwrite=True,
+        )
+        repliers.append(Replier(read_manifest(version_dir), version_dir))
+    return model, repliers[0], repliers[1]
+
+
+def _generate(model: T5ForConditionalGeneration, replier: Replier, prompt: str) -> list[int]:
+    input_ids, mask = replier.encode(prompt)
+    with torch.no_grad():
+        out = model.generate(
+            input_ids=torch.from_numpy(input_ids),
+            attention_mask=torch.from_numpy(mask),
+            do_sample=False,
+            num_beams=1,
+            max_new_tokens=MAX_NEW_TOKENS,
+            min_new_tokens=0,
+        )[0].tolist()
+    assert out[0] == model.config.decoder_start_token_id
+    tokens = out[1:]
+    eos = model.config.eos_token_id
+    return tokens[: tokens.index(eos)] if eos in tokens else tokens
+
+
+@pytest.mark.parametrize("prompt", PROMPTS)
+def test_greedy_loop_matches_generate(tiny_t5: tuple, prompt: str) -> None:
+    model, fp32, _ = tiny_t5
+    expected = _generate(model, fp32, prompt)
+    got = fp32.generate_ids(prompt)
+    assert got == expected
+    assert len(got) <= MAX_NEW_TOKENS
+
+
+def test_the_parity_check_is_not_vacuous(tiny_t5: tuple) -> None:
+    _, fp32, _ = tiny_t5
+    assert any(len(fp32.generate_ids(p)) >= 3 for p in PROMPTS), "every generation ended at once"
+
+
+def test_int8_replier_produces_text(tiny_t5: tuple) -> None:
+    _, _, int8 = tiny_t5
+    reply = int8("i got the job!", "joy", ["hello"])
+    assert isinstance(reply, str) and reply
+    assert reply == FALLBACK_REPLY or reply == reply.strip()

@@ -1,0 +1,190 @@
+"""Package an in-memory model as a registry version directory: ONNX, int8, tokenizer, manifest.
+
+Shared by the exporters of trained models (machbot_train.export) and the tiny placeholders
+(machbot_train.tiny_models). A version directory is written completely or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tokenizers import Tokenizer
+from transformers import PreTrainedModel, T5ForConditionalGeneration
+
+from machbot_fn.labels import EMOTIONS, REPLIER_ID
+from machbot_fn.manifest import CLASSIFICATION, GENERATION
+from machbot_train.onnx_export import export_classifier_onnx, export_t5_onnx, quantize_int8
+from machbot_train.version_dir import created_timestamp, display_name, framework_versions, set_current, write_manifest
+
+CLASSIFIER_MAX_LENGTH = 128
+REPLIER_MAX_LENGTH = 96
+MAX_NEW_TOKENS = 40
+
+
+class ExportError(RuntimeError):
+    """A model cannot be exported as asked (missing files, wrong labels, version already exists)."""
+
+
+def training_record(trained_dir: Path) -> dict[str, Any]:
+    path = trained_dir / "training.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _new_version_dir(out_dir: Path, model_id: str, version: str, overwrite: bool) -> Path:
+    version_dir = Path(out_dir) / model_id / version
+    if version_dir.exists():
+        if not overwrite:
+            raise ExportError(f"{version_dir} already exists; published versions are immutable (pick a new version)")
+        shutil.rmtree(version_dir)
+    version_dir.mkdir(parents=True)
+    return version_dir
+
+
+def provenance_from(record: dict[str, Any], data: str, extra: dict[str, Any]) -> dict[str, Any]:
+    prov = record.get("provenance", {})
+    out = {
+        "init": prov.get("init", "unknown (no training.json beside the weights)"),
+        "base": prov.get("base"),
+        "teacher": prov.get("teacher"),
+        "data": data,
+        "hyperparameters": prov.get("hyperparameters"),
+        "validation": record.get("val"),
+        "created": created_timestamp(),
+        "frameworks": framework_versions(),
+        **extra,
+    }
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _check_labels(model: PreTrainedModel) -> None:
+    id2label = {int(k): v for k, v in (model.config.id2label or {}).items()}
+    labels = tuple(id2label[i] for i in sorted(id2label))
+    if labels != EMOTIONS:
+        raise ExportError(f"the model's labels {list(labels)} are not the six emotions in order {list(EMOTIONS)}")
+
+
+def package_classifier(
+    model: PreTrainedModel,
+    tokenizer: Tokenizer,
+    out_dir: Path,
+    model_id: str,
+    version: str,
+    *,
+    trained: bool,
+    provenance: dict[str, Any],
+    max_length: int = CLASSIFIER_MAX_LENGTH,
+    quantize: bool = True,
+    per_channel: bool = False,
+    metrics: dict[str, Any] | None = None,
+    fp32_path: Path | None = None,
+    overwrite: bool = False,
+    current: bool = False,
+    display: str | None = None,
+) -> Path:
+    """Write a classifier version directory from an in-memory model; returns the directory."""
+    _check_labels(model)
+    version_dir = _new_version_dir(out_dir, model_id, version, overwrite)
+    try:
+        with tempfile.TemporaryDirectory(prefix="machbot-export-") as tmp:
+            fp32 = export_classifier_onnx(model.eval(), Path(tmp) / "model.fp32.onnx")
+            if fp32_path is not None:
+                fp32_path.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(fp32, fp32_path)
+            if quantize:
+                quantize_int8(fp32, version_dir / "model.onnx", per_channel=per_channel)
+            else:
+                shutil.copyfile(fp32, version_dir / "model.onnx")
+        tokenizer.save(str(version_dir / "tokenizer.json"))
+        write_manifest(
+            version_dir,
+            id=model_id,
+            version=version,
+            task=CLASSIFICATION,
+            arch=model.config.model_type,
+            display_name=display or display_name(model_id, trained),
+            format="onnx-int8" if quantize else "onnx-fp32",
+            trained=trained,
+            max_length=max_length,
+            labels=EMOTIONS,
+            metrics=dict(metrics or {}),
+            provenance={**provenance, "quantization": _quantization_note(quantize, per_channel)},
+        )
+    except Exception:
+        shutil.rmtree(version_dir, ignore_errors=True)  # never leave a half-written version behind
+        raise
+    if current:
+        set_current(out_dir, model_id, version)
+    return version_dir
+
+
+def package_replier(
+    model: T5ForConditionalGeneration,
+    tokenizer: Tokenizer,
+    out_dir: Path,
+    version: str,
+    *,
+    trained: bool,
+    provenance: dict[str, Any],
+    model_id: str = REPLIER_ID,
+    max_length: int = REPLIER_MAX_LENGTH,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+    quantize: bool = True,
+    per_channel: bool = False,
+    metrics: dict[str, Any] | None = None,
+    fp32_dir: Path | None = None,
+    overwrite: bool = False,
+    current: bool = False,
+    display: str | None = None,
+) -> Path:
+    """Write a replier version directory (encoder.onnx, decoder.onnx, tokenizer.json, manifest.json)."""
+    cfg = model.config
+    generation = {
+        "decoder_start_token_id": int(cfg.decoder_start_token_id),
+        "eos_token_id": int(cfg.eos_token_id),
+        "pad_token_id": int(cfg.pad_token_id),
+        "max_new_tokens": int(max_new_tokens),
+    }
+    version_dir = _new_version_dir(out_dir, model_id, version, overwrite)
+    try:
+        with tempfile.TemporaryDirectory(prefix="machbot-export-") as tmp:
+            paths = export_t5_onnx(model.eval(), Path(tmp))
+            if fp32_dir is not None:
+                fp32_dir.mkdir(parents=True, exist_ok=True)
+                for p in paths:
+                    shutil.copyfile(p, fp32_dir / p.name)
+            for p in paths:
+                if quantize:
+                    quantize_int8(p, version_dir / p.name, per_channel=per_channel)
+                else:
+                    shutil.copyfile(p, version_dir / p.name)
+        tokenizer.save(str(version_dir / "tokenizer.json"))
+        write_manifest(
+            version_dir,
+            id=model_id,
+            version=version,
+            task=GENERATION,
+            arch="t5",
+            display_name=display or display_name(model_id, trained),
+            format="onnx-int8" if quantize else "onnx-fp32",
+            trained=trained,
+            max_length=max_length,
+            generation=generation,
+            metrics=dict(metrics or {}),
+            provenance={**provenance, "quantization": _quantization_note(quantize, per_channel)},
+        )
+    except Exception:
+        shutil.rmtree(version_dir, ignore_errors=True)
+        raise
+    if current:
+        set_current(out_dir, model_id, version)
+    return version_dir
+
+
+def _quantization_note(quantize: bool, per_channel: bool) -> str:
+    if not quantize:
+        return "none (fp32)"
+    return f"onnxruntime dynamic int8 (QInt8 weights, {'per-channel' if per_channel else 'per-tensor'})"

@@ -1,0 +1,126 @@
+"""Export trained models into registry version directories: ONNX, int8 quantisation, tokenizer, manifest.
+
+`export_classifier(runs/bert/best, models/defaults, "bert", "20261123-1")` writes
+`models/defaults/bert/20261123-1/{model.onnx, tokenizer.json, manifest.json}`; `export_replier` does
+the same for the T5 (`encoder.onnx`, `decoder.onnx`). The untrained placeholders the tests and the
+local stack use until trained models exist come from machbot_train.tiny_models (re-exported here).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tokenizers import Tokenizer
+from transformers import AutoModelForSequenceClassification, T5ForConditionalGeneration
+
+from machbot_fn.labels import REPLIER_ID
+from machbot_train.bundle import (
+    CLASSIFIER_MAX_LENGTH,
+    MAX_NEW_TOKENS,
+    REPLIER_MAX_LENGTH,
+    ExportError,
+    package_classifier,
+    package_replier,
+    provenance_from,
+    training_record,
+)
+from machbot_train.data import EMOTION_SOURCE
+from machbot_train.replier_data import ED_SOURCE
+from machbot_train.tiny_models import build_tiny_classifier, build_tiny_replier
+
+
+def export_classifier(
+    trained_dir: Path,
+    out_dir: Path,
+    model_id: str,
+    version: str,
+    *,
+    per_channel: bool = False,
+    quantize: bool = True,
+    metrics: dict[str, Any] | None = None,
+    fp32_path: Path | None = None,
+    max_length: int = CLASSIFIER_MAX_LENGTH,
+    overwrite: bool = False,
+    current: bool = False,
+) -> Path:
+    """Export a trained classifier dir (save_pretrained + tokenizer.json + training.json) into out_dir/<id>/<version>/."""
+    trained_dir = Path(trained_dir)
+    if not (trained_dir / "config.json").is_file() or not (trained_dir / "tokenizer.json").is_file():
+        raise ExportError(
+            f"{trained_dir} is not a trained model directory (needs config.json, weights, tokenizer.json)"
+        )
+    record = training_record(trained_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(trained_dir)
+    tokenizer = Tokenizer.from_file(str(trained_dir / "tokenizer.json"))
+    provenance = provenance_from(record, EMOTION_SOURCE, {"source_dir": str(trained_dir)})
+    return package_classifier(
+        model,
+        tokenizer,
+        out_dir,
+        model_id,
+        version,
+        trained=bool(record),
+        provenance=provenance,
+        max_length=max_length,
+        quantize=quantize,
+        per_channel=per_channel,
+        metrics=metrics,
+        fp32_path=fp32_path,
+        overwrite=overwrite,
+        current=current,
+    )
+
+
+def export_replier(
+    trained_dir: Path,
+    out_dir: Path,
+    version: str,
+    *,
+    model_id: str = REPLIER_ID,
+    per_channel: bool = False,
+    quantize: bool = True,
+    metrics: dict[str, Any] | None = None,
+    fp32_dir: Path | None = None,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+    max_length: int = REPLIER_MAX_LENGTH,
+    overwrite: bool = False,
+    current: bool = False,
+) -> Path:
+    """Export a trained T5 dir (runs/t5/best) into out_dir/<id>/<version>/ as encoder + decoder ONNX."""
+    trained_dir = Path(trained_dir)
+    if not (trained_dir / "config.json").is_file() or not (trained_dir / "tokenizer.json").is_file():
+        raise ExportError(
+            f"{trained_dir} is not a trained model directory (needs config.json, weights, tokenizer.json)"
+        )
+    record = training_record(trained_dir)
+    model = T5ForConditionalGeneration.from_pretrained(trained_dir)
+    tokenizer = Tokenizer.from_file(str(trained_dir / "tokenizer.json"))
+    data = record.get("provenance", {}).get("data", ED_SOURCE)
+    provenance = provenance_from(record, data, {"source_dir": str(trained_dir)})
+    return package_replier(
+        model,
+        tokenizer,
+        out_dir,
+        version,
+        trained=bool(record),
+        provenance=provenance,
+        model_id=model_id,
+        max_length=max_length,
+        max_new_tokens=max_new_tokens,
+        quantize=quantize,
+        per_channel=per_channel,
+        metrics=metrics,
+        fp32_dir=fp32_dir,
+        overwrite=overwrite,
+        current=current,
+    )
+
+
+__all__ = [
+    "ExportError",
+    "build_tiny_classifier",
+    "build_tiny_replier",
+    "export_classifier",
+    "export_replier",
+]

@@ -1,0 +1,121 @@
+"""Write a registry version directory: `<root>/<id>/<version>/` with its files and manifest.json.
+
+The manifest is built with machbot_fn.manifest.Manifest and parsed back with parse_manifest before
+it is written, so a directory this module produces always passes the serving side's schema check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+from machbot_fn.manifest import FileEntry, Manifest, parse_manifest
+
+MANIFEST = "manifest.json"
+CURRENT = "CURRENT"
+DISPLAY_NAMES = {
+    "bert": "BERT",
+    "distilbert": "DistilBERT",
+    "roberta": "RoBERTa",
+    "electra": "ELECTRA",
+    "mobilebert": "MobileBERT",
+    "t5": "T5 replier",
+}
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_entries(version_dir: Path) -> dict[str, FileEntry]:
+    """sha256 and size of every file in the directory except the manifest itself."""
+    return {
+        p.name: FileEntry(sha256_of(p), p.stat().st_size)
+        for p in sorted(version_dir.iterdir())
+        if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")
+    }
+
+
+def created_timestamp() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def framework_versions() -> dict[str, str]:
+    """Versions that produced the files: the first thing to check when an export behaves differently."""
+    import onnx
+    import onnxruntime
+    import tokenizers
+    import torch
+    import transformers
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "tokenizers": tokenizers.__version__,
+    }
+
+
+def display_name(model_id: str, trained: bool) -> str:
+    name = DISPLAY_NAMES.get(model_id, model_id)
+    return name if trained else f"{name} (untrained)"
+
+
+def write_manifest(version_dir: Path, **fields: Any) -> Manifest:
+    """Build the manifest from `fields` plus the directory's files, validate it, write manifest.json."""
+    manifest = Manifest(files=file_entries(version_dir), **fields)
+    data = manifest.to_dict()
+    parsed = parse_manifest(json.loads(json.dumps(data)))  # what the function will read, checked now
+    (version_dir / MANIFEST).write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    return parsed
+
+
+def read_manifest(version_dir: Path) -> Manifest:
+    path = Path(version_dir) / MANIFEST
+    if not path.is_file():
+        raise FileNotFoundError(f"{version_dir} has no {MANIFEST}")
+    return parse_manifest(json.loads(path.read_text(encoding="utf-8")))
+
+
+def update_metrics(version_dir: Path, metrics: dict[str, Any]) -> Manifest:
+    """Merge evaluation metrics into an existing manifest (the files, hence the checksums, are unchanged)."""
+    path = Path(version_dir) / MANIFEST
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["metrics"] = {**data.get("metrics", {}), **metrics}
+    parsed = parse_manifest(data)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return parsed
+
+
+def verify_files(version_dir: Path) -> list[str]:
+    """Problems with the directory against its manifest (missing files, wrong size or checksum); [] if none."""
+    manifest = read_manifest(version_dir)
+    problems = []
+    for name, entry in manifest.files.items():
+        path = Path(version_dir) / name
+        if not path.is_file():
+            problems.append(f"{name}: missing")
+        elif path.stat().st_size != entry.size:
+            problems.append(f"{name}: size {path.stat().st_size} != {entry.size}")
+        elif sha256_of(path) != entry.sha256:
+            problems.append(f"{name}: sha256 mismatch")
+    return problems
+
+
+def set_current(root: Path, model_id: str, version: str) -> Path:
+    """Point `<root>/<id>/CURRENT` at `version`, as the bucket does."""
+    if not (Path(root) / model_id / version / MANIFEST).is_file():
+        raise FileNotFoundError(f"{root}/{model_id}/{version} has no {MANIFEST}; export it first")
+    path = Path(root) / model_id / CURRENT
+    path.write_text(version + "\n", encoding="utf-8")
+    return path
