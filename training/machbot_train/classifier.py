@@ -46,6 +46,7 @@ class TrainConfig:
     distill_alpha: float = 0.5
     distill_temperature: float = 2.0
     model_overrides: dict = field(default_factory=dict)
+    embedding_init: str | None = None  # e.g. "minilm-pca" (machbot_train.embedding_init) for random bases
 
     @property
     def run_dir(self) -> Path:
@@ -147,6 +148,10 @@ def train(cfg: TrainConfig) -> dict:
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.arch, base, cfg.model_overrides)
+    if cfg.embedding_init:
+        from machbot_train.embedding_init import init_embeddings
+
+        init_embeddings(model, cfg.embedding_init)
     steps_per_epoch = math.ceil(len(train_ids) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
     no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
@@ -235,8 +240,14 @@ def save_trained(model: torch.nn.Module, base: ResolvedBase, cfg: TrainConfig, o
     provenance = {
         "arch": cfg.arch,
         "base": cfg.base,
-        "init": base.describe(),
+        "init": base.describe() + (f"; {_embedding_note(cfg.embedding_init)}" if cfg.embedding_init else ""),
         "teacher": str(cfg.teacher) if cfg.teacher else None,
         "hyperparameters": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()},
     }
     (out / "training.json").write_text(json.dumps({"val": metrics, "provenance": provenance}, indent=2))
+
+
+def _embedding_note(how: str) -> str:
+    from machbot_train.embedding_init import describe
+
+    return describe(how)

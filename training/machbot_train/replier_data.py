@@ -66,6 +66,8 @@ class Pair:
     emotion: str
     source: str
     target: str
+    message: str = ""  # the turn being answered and the turns before it, for reports
+    history: tuple[str, ...] = ()
 
 
 # ED's text is tokenised ("we 're", "it .", "_comma_"); these rules join it back into ordinary text.
@@ -100,8 +102,9 @@ def _pairs_from_turns(dialogue: str, emotion: str, turns: list[str], target_pari
     for i in range(1, len(turns)):
         if i % 2 != target_parity or not turns[i] or turns[i] in turns[:i]:
             continue  # SEEK's copy repeats a few turns; a repeated turn is no reply
-        source = build_prompt(emotion, turns[max(0, i - 1 - HISTORY_TURNS) : i - 1], turns[i - 1])
-        pairs.append(Pair(dialogue, emotion, source, turns[i]))
+        history = tuple(turns[max(0, i - 1 - HISTORY_TURNS) : i - 1])
+        source = build_prompt(emotion, history, turns[i - 1])
+        pairs.append(Pair(dialogue, emotion, source, turns[i], turns[i - 1], history))
     return pairs
 
 
@@ -140,8 +143,9 @@ def load_meld_pairs(data_dir: Path | None = None) -> list[Pair]:
                 prev = utterances[i - 1]
                 if utterances[i]["Speaker"] == prev["Speaker"] or prev["Emotion"] not in EMOTIONS:
                     continue
-                source = build_prompt(prev["Emotion"], texts[max(0, i - 1 - HISTORY_TURNS) : i - 1], texts[i - 1])
-                pairs.append(Pair(f"meld-{name}-{dialogue}", prev["Emotion"], source, texts[i]))
+                history = tuple(texts[max(0, i - 1 - HISTORY_TURNS) : i - 1])
+                source = build_prompt(prev["Emotion"], history, texts[i - 1])
+                pairs.append(Pair(f"meld-{name}-{dialogue}", prev["Emotion"], source, texts[i], texts[i - 1], history))
     return pairs
 
 

@@ -1,0 +1,51 @@
+"""The entry functions' bookkeeping: versions, finished runs, teacher choice, placeholders."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from machbot_fn.labels import CLASSIFIER_IDS, REPLIER_ID
+from machbot_train.defaults import RebuildError, best_teacher, build_placeholders, next_version, run_finished
+from machbot_train.version_dir import read_manifest, verify_files
+
+
+def _fake_run(runs: Path, arch: str, macro_f1: float, finished: bool) -> None:
+    best = runs / arch / "best"
+    best.mkdir(parents=True)
+    (best / "training.json").write_text(json.dumps({"val": {"macro_f1": macro_f1}}))
+    log = "12:00:00 epoch 1: ...\n" + ("12:10:00 done: best val acc 0.9 macro-F1 0.9\n" if finished else "")
+    (runs / arch / "train.log").write_text(log)
+
+
+def test_best_teacher_picks_the_best_finished_run(tmp_path: Path) -> None:
+    _fake_run(tmp_path, "bert", 0.88, finished=True)
+    _fake_run(tmp_path, "roberta", 0.95, finished=False)  # better, but still training: not a teacher yet
+    _fake_run(tmp_path, "electra", 0.90, finished=True)
+    assert best_teacher(tmp_path) == tmp_path / "electra" / "best"
+    assert run_finished(tmp_path / "bert") and not run_finished(tmp_path / "roberta")
+
+
+def test_best_teacher_without_runs_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(RebuildError, match="no finished classifier"):
+        best_teacher(tmp_path)
+
+
+def test_next_version_counts_up(tmp_path: Path) -> None:
+    day = time.strftime("%Y%m%d", time.gmtime())
+    assert next_version(tmp_path, "bert") == f"{day}-1"
+    (tmp_path / "bert" / f"{day}-1").mkdir(parents=True)
+    assert next_version(tmp_path, "bert") == f"{day}-2"
+
+
+def test_placeholders_for_all_six_models(tmp_path: Path) -> None:
+    built = build_placeholders(tmp_path)
+    assert set(built) == {*CLASSIFIER_IDS, REPLIER_ID}
+    for model_id, version_dir in built.items():
+        manifest = read_manifest(version_dir)
+        assert manifest.id == model_id and not manifest.trained
+        assert verify_files(version_dir) == []
+        assert (tmp_path / model_id / "CURRENT").read_text().strip() == "tiny-1"

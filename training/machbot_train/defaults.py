@@ -1,0 +1,293 @@
+"""Entry points for `machbot train | evaluate | export` and the rebuild of the six default models.
+
+Every function takes plain, typer-friendly arguments (str, int, float, bool, Path) and returns
+what it produced. `rebuild_all()` trains what is missing (resuming interrupted runs), exports,
+evaluates and installs each default model as `models/defaults/<id>/<version>/` with `CURRENT`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from machbot_fn.labels import CLASSIFIER_IDS, REPLIER_ID
+from machbot_train.version_dir import MANIFEST, read_manifest, set_current, update_metrics
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_ROOT = REPO / "models" / "defaults"
+RUNS = REPO / "runs"
+BUILD = REPO / "build" / "registry"
+MAPPED = ("bert", "distilbert", "electra", "roberta")
+MAX_MODEL_BYTES = 30 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a default classifier is trained (classifier.TrainConfig fields)."""
+
+    arch: str
+    base: str = "minilm"
+    epochs: int = 3
+    lr: float = 1e-4
+    teacher: str | None = None  # "best": the best finished mapped classifier in the runs directory
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+RECIPES: dict[str, Recipe] = {
+    **{arch: Recipe(arch) for arch in MAPPED},
+    # Random init, so a higher learning rate, more epochs, and distillation from the best MiniLM model.
+    "mobilebert": Recipe(
+        "mobilebert",
+        base="random",
+        epochs=6,
+        lr=5e-4,
+        teacher="best",
+        extra={"embedding_init": "minilm-pca", "distill_alpha": 0.3, "distill_temperature": 2.0, "threads": 1},
+    ),
+}
+
+
+class RebuildError(RuntimeError):
+    """A default model could not be rebuilt (missing run, failed check, size over budget)."""
+
+
+def run_finished(run_dir: Path) -> bool:
+    """True when the run's log records a completed training (every configured epoch done)."""
+    log = Path(run_dir) / "train.log"
+    return log.is_file() and any(" done: best " in line for line in log.read_text(encoding="utf-8").splitlines()[-3:])
+
+
+def best_teacher(runs_dir: Path = RUNS, candidates: tuple[str, ...] = MAPPED) -> Path:
+    """The finished classifier with the highest validation macro-F1: the distillation teacher."""
+    scored = []
+    for arch in candidates:
+        best = Path(runs_dir) / arch / "best"
+        if run_finished(Path(runs_dir) / arch) and (best / "training.json").is_file():
+            val = json.loads((best / "training.json").read_text())["val"]
+            scored.append((val["macro_f1"], arch, best))
+    if not scored:
+        raise RebuildError(f"no finished classifier under {runs_dir} to distil from (train bert first)")
+    return max(scored)[2]
+
+
+def train(
+    arch: str,
+    base: str = "minilm",
+    epochs: int = 3,
+    lr: float = 1e-4,
+    out_dir: Path = RUNS,
+    batch_size: int = 32,
+    teacher: str | None = None,
+    threads: int = 2,
+    limit: int | None = None,
+    embedding_init: str | None = None,
+    distill_alpha: float = 0.5,
+    seed: int = 13,
+) -> dict:
+    """Train (or resume) a classifier (`arch` in bert/distilbert/roberta/electra/mobilebert) or the replier
+    (`arch` = t5) into out_dir/<arch>/; returns the best validation metrics. `teacher` = a trained
+    classifier directory or "best"; `base` = minilm, random, a local directory or a Hub id."""
+    if arch == REPLIER_ID:
+        from machbot_train.replier_train import ReplierConfig, train_replier
+
+        return train_replier(
+            ReplierConfig(
+                out_dir=Path(out_dir),
+                epochs=epochs,
+                lr=lr,
+                batch_size=batch_size,
+                threads=threads,
+                limit=limit,
+                seed=seed,
+            )
+        )
+    if arch not in CLASSIFIER_IDS:
+        raise ValueError(f"unknown model {arch!r}; expected one of {', '.join((*CLASSIFIER_IDS, REPLIER_ID))}")
+    from machbot_train.classifier import TrainConfig
+    from machbot_train.classifier import train as train_classifier
+
+    teacher_dir = best_teacher(Path(out_dir)) if teacher == "best" else (Path(teacher) if teacher else None)
+    return train_classifier(
+        TrainConfig(
+            arch=arch,
+            base=base,
+            out_dir=Path(out_dir),
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            threads=threads,
+            limit=limit,
+            teacher=teacher_dir,
+            embedding_init=embedding_init,
+            distill_alpha=distill_alpha,
+            seed=seed,
+        )
+    )
+
+
+def evaluate(model_dir: Path, trained_dir: Path | None = None, report_dir: Path | None = None) -> dict:
+    """Evaluate an exported version directory (classifier on the test split, or the replier on held-out
+    dialogues), write its report under training/reports/, and return the metrics."""
+    from machbot_train.evaluate import REPORT_DIR, evaluate_classifier, evaluate_replier, write_classifier_report
+
+    manifest = read_manifest(Path(model_dir))
+    reports = Path(report_dir) if report_dir else REPORT_DIR
+    if manifest.is_classifier:
+        result = evaluate_classifier(Path(model_dir), trained_dir, report_dir=reports)
+        write_classifier_report(reports, CLASSIFIER_IDS)
+        return result
+    return evaluate_replier(Path(model_dir), trained_dir, report_dir=reports)
+
+
+def export(
+    trained_dir: Path,
+    out_dir: Path = DEFAULT_ROOT,
+    model_id: str | None = None,
+    version: str | None = None,
+    per_channel: bool = False,
+    current: bool = False,
+) -> Path:
+    """Export a trained model directory (runs/<arch>/best) to out_dir/<id>/<version>/ as int8 ONNX +
+    tokenizer + manifest; the id defaults to the model's architecture, the version to today's next one."""
+    from machbot_train.export import export_classifier, export_replier
+
+    trained_dir = Path(trained_dir)
+    config = json.loads((trained_dir / "config.json").read_text()) if (trained_dir / "config.json").is_file() else {}
+    model_id = model_id or config.get("model_type")
+    if not model_id:
+        raise ValueError(f"{trained_dir} has no config.json; pass model_id explicitly")
+    version = version or next_version(Path(out_dir), model_id)
+    if config.get("model_type") == "t5":
+        return export_replier(
+            trained_dir, Path(out_dir), version, model_id=model_id, per_channel=per_channel, current=current
+        )
+    return export_classifier(trained_dir, Path(out_dir), model_id, version, per_channel=per_channel, current=current)
+
+
+def next_version(root: Path, model_id: str) -> str:
+    """`YYYYMMDD-N`: today's date and the first unused counter under root/<id>/."""
+    day = time.strftime("%Y%m%d", time.gmtime())
+    n = 1
+    while (Path(root) / model_id / f"{day}-{n}").exists():
+        n += 1
+    return f"{day}-{n}"
+
+
+def _install(version_dir: Path, root: Path, prune: bool) -> Path:
+    """Copy a checked version into root/<id>/<version>/, point CURRENT at it, drop older versions if asked."""
+    manifest = read_manifest(version_dir)
+    too_big = [n for n, e in manifest.files.items() if e.size > MAX_MODEL_BYTES]
+    if too_big:
+        raise RebuildError(f"{manifest.id}: {', '.join(too_big)} over the {MAX_MODEL_BYTES >> 20} MB budget")
+    target = Path(root) / manifest.id / manifest.version
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(version_dir, target)
+    set_current(root, manifest.id, manifest.version)
+    if prune:
+        for old in (Path(root) / manifest.id).iterdir():
+            if old.is_dir() and old.name != manifest.version and (old / MANIFEST).is_file():
+                shutil.rmtree(old)
+    return target
+
+
+def rebuild_classifier(
+    model_id: str,
+    root: Path = DEFAULT_ROOT,
+    runs_dir: Path = RUNS,
+    version: str | None = None,
+    train_missing: bool = True,
+    prune: bool = True,
+    report_dir: Path | None = None,
+) -> Path:
+    """Train (resuming) if needed, export, evaluate fp32 vs int8, write metrics, install one default classifier."""
+    from machbot_train.evaluate import REPORT_DIR, evaluate_classifier, manifest_metrics, write_classifier_report
+    from machbot_train.export import export_classifier
+
+    recipe = RECIPES[model_id]
+    run_dir = Path(runs_dir) / recipe.arch
+    if not run_finished(run_dir):
+        if not train_missing:
+            raise RebuildError(f"{run_dir} has no finished training; run `machbot train {recipe.arch}` first")
+        train(
+            recipe.arch,
+            base=recipe.base,
+            epochs=recipe.epochs,
+            lr=recipe.lr,
+            out_dir=Path(runs_dir),
+            teacher=recipe.teacher,
+            **recipe.extra,
+        )
+    version = version or next_version(Path(root), model_id)
+    built = export_classifier(run_dir / "best", BUILD, model_id, version, overwrite=True)
+    reports = Path(report_dir) if report_dir else REPORT_DIR
+    result = evaluate_classifier(built, run_dir / "best", report_dir=reports)
+    update_metrics(built, manifest_metrics(result))
+    write_classifier_report(reports, CLASSIFIER_IDS)
+    return _install(built, root, prune)
+
+
+def rebuild_replier(
+    root: Path = DEFAULT_ROOT,
+    runs_dir: Path = RUNS,
+    version: str | None = None,
+    train_missing: bool = True,
+    prune: bool = True,
+    epochs: int = 5,
+    report_dir: Path | None = None,
+) -> Path:
+    """Train (resuming) if needed, export, evaluate and install the default T5 replier."""
+    from machbot_train.evaluate import REPORT_DIR, evaluate_replier
+    from machbot_train.export import export_replier
+
+    run_dir = Path(runs_dir) / REPLIER_ID
+    if not run_finished(run_dir):
+        if not train_missing:
+            raise RebuildError(f"{run_dir} has no finished training; run `machbot train t5` first")
+        train(REPLIER_ID, epochs=epochs, lr=7e-4, out_dir=Path(runs_dir), threads=1)
+    version = version or next_version(Path(root), REPLIER_ID)
+    built = export_replier(run_dir / "best", BUILD, version, overwrite=True)
+    result = evaluate_replier(built, run_dir / "best", report_dir=Path(report_dir) if report_dir else REPORT_DIR)
+    keys = ("val_loss", "val_perplexity", "distinct_1", "distinct_2")
+    metrics = {k: round(float(result[k]), 4) for k in keys if k in result}
+    metrics["latency_ms"] = round(result["latency_ms"]["p50"], 1)
+    update_metrics(built, metrics)
+    return _install(built, root, prune)
+
+
+def rebuild_all(
+    root: Path = DEFAULT_ROOT,
+    runs_dir: Path = RUNS,
+    version: str | None = None,
+    models: str = "all",
+    train_missing: bool = True,
+    prune: bool = True,
+) -> dict[str, Path]:
+    """Rebuild the six default models (or a comma-separated subset): train what is missing (resuming),
+    export, evaluate, install into root/<id>/<version>/ with CURRENT. MobileBERT is rebuilt after the
+    MiniLM classifiers because it distils from the best of them."""
+    wanted = list((*CLASSIFIER_IDS, REPLIER_ID)) if models == "all" else [m.strip() for m in models.split(",")]
+    unknown = set(wanted) - {*CLASSIFIER_IDS, REPLIER_ID}
+    if unknown:
+        raise ValueError(f"unknown model(s) {sorted(unknown)}; expected {', '.join((*CLASSIFIER_IDS, REPLIER_ID))}")
+    ordered = [m for m in (*MAPPED, "mobilebert", REPLIER_ID) if m in wanted]
+    out: dict[str, Path] = {}
+    for model_id in ordered:
+        if model_id == REPLIER_ID:
+            out[model_id] = rebuild_replier(root, runs_dir, version, train_missing, prune)
+        else:
+            out[model_id] = rebuild_classifier(model_id, root, runs_dir, version, train_missing, prune)
+    return out
+
+
+def build_placeholders(root: Path, version: str = "tiny-1", current: bool = True) -> dict[str, Path]:
+    """Tiny untrained stand-ins for all six models (seconds), for tests and a stack without trained models."""
+    from machbot_train.export import build_tiny_classifier, build_tiny_replier
+
+    out = {mid: build_tiny_classifier(Path(root), mid, mid, version, current=current) for mid in CLASSIFIER_IDS}
+    out[REPLIER_ID] = build_tiny_replier(Path(root), version, current=current)
+    return out

@@ -1,0 +1,53 @@
+"""Metrics for the reports: classification scores, confusion matrices, latency percentiles, distinct-n."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+from machbot_fn.labels import EMOTIONS
+
+
+def classification_scores(labels: Sequence[int], predictions: Sequence[int]) -> dict:
+    """Accuracy, macro-F1, per-class F1 and the confusion matrix (rows = truth, columns = prediction)."""
+    ids = list(range(len(EMOTIONS)))
+    per_class = f1_score(labels, predictions, average=None, labels=ids, zero_division=0)
+    return {
+        "accuracy": float(accuracy_score(labels, predictions)),
+        "macro_f1": float(f1_score(labels, predictions, average="macro", labels=ids, zero_division=0)),
+        "per_class_f1": {label: float(v) for label, v in zip(EMOTIONS, per_class, strict=True)},
+        "confusion": confusion_matrix(labels, predictions, labels=ids).tolist(),
+    }
+
+
+def latency_ms(call: Callable[[str], object], texts: Iterable[str], warmup: int = 5) -> dict:
+    """Per-call wall time in ms (p50, p95, mean) over `texts`, after a few untimed warm-up calls."""
+    texts = list(texts)
+    for text in texts[:warmup]:
+        call(text)
+    times = []
+    for text in texts:
+        t0 = time.perf_counter()
+        call(text)
+        times.append((time.perf_counter() - t0) * 1000)
+    arr = np.asarray(times)
+    return {
+        "p50": float(np.percentile(arr, 50)),
+        "p95": float(np.percentile(arr, 95)),
+        "mean": float(arr.mean()),
+        "n": len(times),
+    }
+
+
+def distinct_n(texts: Iterable[str], n: int) -> float:
+    """Distinct n-grams / all n-grams over the generated texts (Li et al., 2016): higher is less generic."""
+    total, seen = 0, set()
+    for text in texts:
+        words = text.lower().split()
+        grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+        total += len(grams)
+        seen.update(grams)
+    return len(seen) / total if total else 0.0
