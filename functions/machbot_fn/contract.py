@@ -68,6 +68,8 @@ def parse_message(data: dict[str, Any] | None) -> MessageRequest:
         raise InvalidMessage("conversationId must be 1-128 letters, digits, '-' or '_'", code="invalid_message")
     created = data.get("createdAt")
     return MessageRequest(
-        text=text, model=model, created_at=created if isinstance(created, datetime) else None,
+        text=text,
+        model=model,
+        created_at=created if isinstance(created, datetime) else None,
         conversation_id=conversation,
     )

@@ -57,7 +57,9 @@ def error_fields(code: str, message: str, attempt: int) -> dict[str, Any]:
     }
 
 
-def claim(db: firestore.Client, ref: firestore.DocumentReference, lease_seconds: float, max_attempts: int) -> Claim | Skip:
+def claim(
+    db: firestore.Client, ref: firestore.DocumentReference, lease_seconds: float, max_attempts: int
+) -> Claim | Skip:
     """Take the message for processing, or say why not."""
 
     @firestore.transactional
@@ -76,11 +78,22 @@ def claim(db: firestore.Client, ref: firestore.DocumentReference, lease_seconds:
             return Skip.LEASED
         attempt = int(status.get("attempt") or 0) + 1
         if attempt > max_attempts:
-            tx.update(ref, error_fields("internal", f"gave up after {max_attempts} attempts; please resend", attempt - 1))
+            tx.update(
+                ref, error_fields("internal", f"gave up after {max_attempts} attempts; please resend", attempt - 1)
+            )
             return Skip.EXHAUSTED
         lease_until = now + timedelta(seconds=lease_seconds)
-        tx.update(ref, {"status": {"state": PROCESSING, "attempt": attempt, "updatedAt": firestore.SERVER_TIMESTAMP,
-                                   "leaseUntil": lease_until}})
+        tx.update(
+            ref,
+            {
+                "status": {
+                    "state": PROCESSING,
+                    "attempt": attempt,
+                    "updatedAt": firestore.SERVER_TIMESTAMP,
+                    "leaseUntil": lease_until,
+                }
+            },
+        )
         return Claim(data, attempt, lease_until)
 
     return run(db.transaction())
@@ -104,7 +117,10 @@ def finish(db: firestore.Client, ref: firestore.DocumentReference, claimed: Clai
 
 
 def done_fields(attempt: int, result: dict[str, Any]) -> dict[str, Any]:
-    return {**result, "status": {"state": DONE, "attempt": attempt, "updatedAt": firestore.SERVER_TIMESTAMP, "leaseUntil": None}}
+    return {
+        **result,
+        "status": {"state": DONE, "attempt": attempt, "updatedAt": firestore.SERVER_TIMESTAMP, "leaseUntil": None},
+    }
 
 
 def release(db: firestore.Client, ref: firestore.DocumentReference, claimed: Claim) -> None:

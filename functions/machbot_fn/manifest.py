@@ -65,11 +65,18 @@ class Manifest:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "schema": SCHEMA_VERSION, "id": self.id, "version": self.version, "task": self.task, "arch": self.arch,
-            "display_name": self.display_name, "format": self.format, "trained": self.trained,
+            "schema": SCHEMA_VERSION,
+            "id": self.id,
+            "version": self.version,
+            "task": self.task,
+            "arch": self.arch,
+            "display_name": self.display_name,
+            "format": self.format,
+            "trained": self.trained,
             "max_length": self.max_length,
             "files": {name: {"sha256": f.sha256, "size": f.size} for name, f in self.files.items()},
-            "metrics": self.metrics, "provenance": self.provenance,
+            "metrics": self.metrics,
+            "provenance": self.provenance,
         }
         if self.is_classifier:
             out["labels"] = list(self.labels)
@@ -131,8 +138,17 @@ def parse_manifest(data: Any) -> Manifest:
             if not isinstance(generation.get(key), int):
                 raise ManifestError(f"generation.{key} must be an integer")
     return Manifest(
-        id=model_id, version=version, task=task, arch=_require(data, "arch", str),
-        display_name=str(data.get("display_name") or model_id), format=_require(data, "format", str),
-        trained=bool(data.get("trained", False)), files=files, max_length=max_length, labels=labels,
-        generation=generation, metrics=dict(data.get("metrics") or {}), provenance=dict(data.get("provenance") or {}),
+        id=model_id,
+        version=version,
+        task=task,
+        arch=_require(data, "arch", str),
+        display_name=str(data.get("display_name") or model_id),
+        format=_require(data, "format", str),
+        trained=bool(data.get("trained", False)),
+        files=files,
+        max_length=max_length,
+        labels=labels,
+        generation=generation,
+        metrics=dict(data.get("metrics") or {}),
+        provenance=dict(data.get("provenance") or {}),
     )

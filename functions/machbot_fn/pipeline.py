@@ -84,11 +84,20 @@ def answer(services: Services, ref: firestore.DocumentReference, request: Messag
         "emotion": emotion.to_dict(),
         "reply": {"text": reply_text, "model": {"id": replier.manifest.id, "version": replier.version}},
         "servedBy": {
-            "classifier": {"id": classifier.manifest.id, "version": classifier.version, "sha256": classifier.main_sha256},
+            "classifier": {
+                "id": classifier.manifest.id,
+                "version": classifier.version,
+                "sha256": classifier.main_sha256,
+            },
             "replier": {"id": replier.manifest.id, "version": replier.version},
         },
-        "timings": {"fetchMs": _ms(t1 - t0), "classifyMs": _ms(t2 - t1), "generateMs": _ms(t3 - t2),
-                    "totalMs": _ms(t3 - t0), "coldStart": cold},
+        "timings": {
+            "fetchMs": _ms(t1 - t0),
+            "classifyMs": _ms(t2 - t1),
+            "generateMs": _ms(t3 - t2),
+            "totalMs": _ms(t3 - t0),
+            "coldStart": cold,
+        },
     }
 
 
@@ -116,23 +125,34 @@ def handle_message(services: Services, ref: firestore.DocumentReference, event_t
         return outcome if written else "superseded"
 
     if _is_stale(event_time, settings.event_cutoff_seconds):
-        return end(lifecycle.error_fields(
-            "expired", "machbot could not answer in time; please send your message again", claim.attempt), "error")
+        return end(
+            lifecycle.error_fields(
+                "expired", "machbot could not answer in time; please send your message again", claim.attempt
+            ),
+            "error",
+        )
     try:
         request = parse_message(claim.data)
         result = answer(services, ref, request)
     except TransientError as exc:
         if claim.attempt >= settings.max_attempts:
             log.error("giving up on %s after %d attempts: %s", ref.path, claim.attempt, exc)
-            return end(lifecycle.error_fields(
-                ModelUnavailable.code, "the model store could not be reached; please try again later", claim.attempt), "error")
+            return end(
+                lifecycle.error_fields(
+                    ModelUnavailable.code, "the model store could not be reached; please try again later", claim.attempt
+                ),
+                "error",
+            )
         lifecycle.release(services.db, ref, claim)
         raise
     except MachbotError as exc:
         return end(lifecycle.error_fields(exc.code, str(exc), claim.attempt), "error")
     except Exception:
         log.exception("unexpected failure on %s", ref.path)
-        return end(lifecycle.error_fields("internal", "machbot hit an internal error; please try again", claim.attempt), "error")
+        return end(
+            lifecycle.error_fields("internal", "machbot hit an internal error; please try again", claim.attempt),
+            "error",
+        )
     return end(lifecycle.done_fields(claim.attempt, result), "done")
 
 
@@ -141,7 +161,9 @@ def sweep(services: Services, window_hours: float = 2.0, grace_seconds: float | 
     now = datetime.now(UTC)
     grace = grace_seconds if grace_seconds is not None else services.settings.lease_seconds
     counts: dict[str, int] = {}
-    for snap in lifecycle.stale_messages(services.db, now - timedelta(hours=window_hours), now - timedelta(seconds=grace)):
+    for snap in lifecycle.stale_messages(
+        services.db, now - timedelta(hours=window_hours), now - timedelta(seconds=grace)
+    ):
         data = snap.to_dict() or {}
         created = data.get("createdAt") if isinstance(data.get("createdAt"), datetime) else None
         try:

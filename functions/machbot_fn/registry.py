@@ -74,7 +74,9 @@ def verify_files(manifest: Manifest, directory: Path) -> None:
         if not path.is_file():
             raise ManifestError(f"{manifest.id} {manifest.version}: {name} is missing")
         if path.stat().st_size != entry.size:
-            raise ManifestError(f"{manifest.id} {manifest.version}: {name} has {path.stat().st_size} bytes, manifest says {entry.size}")
+            raise ManifestError(
+                f"{manifest.id} {manifest.version}: {name} has {path.stat().st_size} bytes, manifest says {entry.size}"
+            )
         actual = sha256_file(path)
         if actual != entry.sha256:
             raise ManifestError(f"{manifest.id} {manifest.version}: {name} fails its checksum (sha256 {actual[:12]}…)")

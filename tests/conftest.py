@@ -1,0 +1,63 @@
+"""Fixtures shared by the integration, rules and browser tests: the running emulators and tiny models.
+
+`scripts/test.sh` runs pytest inside `firebase emulators:exec`, which sets the *_EMULATOR_HOST
+variables. Run alone (e.g. `pytest tests/unit`), emulator tests skip; under the test command
+(MACHBOT_REQUIRE_EMULATORS=1) a missing emulator is a failure, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def emulators_running() -> bool:
+    return all(
+        os.environ.get(v) for v in ("FIRESTORE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST", "STORAGE_EMULATOR_HOST")
+    )
+
+
+@pytest.fixture(scope="session")
+def emulators() -> None:
+    if emulators_running():
+        return
+    if os.environ.get("MACHBOT_REQUIRE_EMULATORS") == "1":
+        pytest.fail("the Firebase emulators are not running (run the suite with `make test`)")
+    pytest.skip("needs the Firebase emulators: run `make test`")
+
+
+@pytest.fixture(scope="session")
+def db(emulators):
+    from machbot_fn import clients
+
+    return clients.firestore_client()
+
+
+@pytest.fixture(scope="session")
+def bucket(emulators):
+    from machbot_fn import clients
+
+    return clients.bucket()
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Untrained tiny versions of every default model id (built by the project's export code)."""
+    from machbot.default_models import DEFAULT_IDS, tiny_version
+
+    root = tmp_path_factory.mktemp("tiny-models")
+    return {model_id: tiny_version(model_id, root) for model_id in DEFAULT_IDS}
+
+
+@pytest.fixture(scope="session")
+def published(db, bucket, tiny_models) -> dict[str, Path]:
+    """The tiny models published into the emulated bucket and catalog, as the run command does."""
+    from machbot_fn.publish import ensure_published
+
+    ensure_published(bucket, db, list(tiny_models.values()))
+    return tiny_models
