@@ -57,10 +57,40 @@ def error_fields(code: str, message: str, attempt: int) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Take:
+    """The decision to process: the attempt number and the lease's end."""
+
+    attempt: int
+    lease_until: datetime
+
+
+@dataclass(frozen=True)
+class GiveUp:
+    """Too many attempts: end the message in error now."""
+
+    attempts: int
+
+
+def decide(data: dict[str, Any], now: datetime, lease_seconds: float, max_attempts: int) -> Take | GiveUp | Skip:
+    """The state machine's one decision, as a pure function of the document and the clock."""
+    status = _status(data)
+    state = status.get("state", PENDING)
+    if state in FINAL_STATES:
+        return Skip.FINISHED
+    lease = _as_utc(status.get("leaseUntil"))
+    if state == PROCESSING and lease is not None and lease > now:
+        return Skip.LEASED
+    attempt = int(status.get("attempt") or 0) + 1
+    if attempt > max_attempts:
+        return GiveUp(attempt - 1)
+    return Take(attempt, now + timedelta(seconds=lease_seconds))
+
+
 def claim(
     db: firestore.Client, ref: firestore.DocumentReference, lease_seconds: float, max_attempts: int
 ) -> Claim | Skip:
-    """Take the message for processing, or say why not."""
+    """Take the message for processing in a transaction, or say why not."""
 
     @firestore.transactional
     def run(tx: firestore.Transaction) -> Claim | Skip:
@@ -68,33 +98,25 @@ def claim(
         if not snap.exists:
             return Skip.GONE
         data = snap.to_dict() or {}
-        status = _status(data)
-        state = status.get("state", PENDING)
-        now = _now()
-        if state in FINAL_STATES:
-            return Skip.FINISHED
-        lease = _as_utc(status.get("leaseUntil"))
-        if state == PROCESSING and lease is not None and lease > now:
-            return Skip.LEASED
-        attempt = int(status.get("attempt") or 0) + 1
-        if attempt > max_attempts:
-            tx.update(
-                ref, error_fields("internal", f"gave up after {max_attempts} attempts; please resend", attempt - 1)
-            )
+        decision = decide(data, _now(), lease_seconds, max_attempts)
+        if isinstance(decision, Skip):
+            return decision
+        if isinstance(decision, GiveUp):
+            message = f"gave up after {decision.attempts} attempts; please resend"
+            tx.update(ref, error_fields("internal", message, decision.attempts))
             return Skip.EXHAUSTED
-        lease_until = now + timedelta(seconds=lease_seconds)
         tx.update(
             ref,
             {
                 "status": {
                     "state": PROCESSING,
-                    "attempt": attempt,
+                    "attempt": decision.attempt,
                     "updatedAt": firestore.SERVER_TIMESTAMP,
-                    "leaseUntil": lease_until,
+                    "leaseUntil": decision.lease_until,
                 }
             },
         )
-        return Claim(data, attempt, lease_until)
+        return Claim(data, decision.attempt, decision.lease_until)
 
     return run(db.transaction())
 
