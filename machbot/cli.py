@@ -38,6 +38,7 @@ def fail(message: str, code: int = 2) -> None:
 def use_emulators() -> None:
     """Point this process's Firebase clients at the local emulators unless a real project is configured."""
     if os.environ.get("MACHBOT_PROJECT"):
+        os.environ.setdefault("GCLOUD_PROJECT", os.environ["MACHBOT_PROJECT"])
         return
     from machbot.stack import client_env
 
