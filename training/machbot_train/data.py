@@ -12,10 +12,13 @@ SPLITS = ("train", "val", "test")
 
 
 def default_data_dir() -> Path:
-    """`MACHBOT_DATA` if set, else the shared data folder beside the checkout."""
+    """`MACHBOT_DATA` if set, else the copy in training/data, else the shared data folder beside the checkout."""
     env = os.environ.get("MACHBOT_DATA")
     if env:
         return Path(env)
+    in_project = Path(__file__).resolve().parents[1] / "data"
+    if (in_project / "emotion" / "train.txt").is_file():
+        return in_project
     return Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 

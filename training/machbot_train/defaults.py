@@ -148,7 +148,7 @@ def export(
     out_dir: Path = DEFAULT_ROOT,
     model_id: str | None = None,
     version: str | None = None,
-    per_channel: bool = False,
+    per_channel: bool = True,
     current: bool = False,
 ) -> Path:
     """Export a trained model directory (runs/<arch>/best) to out_dir/<id>/<version>/ as int8 ONNX +
