@@ -1,7 +1,8 @@
 """Talking to the running emulators from tests the way real clients do.
 
 - `User`: an Auth-emulator account writing through the Firestore REST API exactly as a mobile client
-  (`documents:commit` with a REQUEST_TIME transform for createdAt), so security rules apply.
+  (`documents:commit` with a REQUEST_TIME transform for createdAt), so security rules apply. The REST
+  code is machbot/firestore_rest.py, shared with `machbot chat`; docs/mobile-clients.md shows the calls.
 - `deliver_created_event`: posts a Firestore "document created" CloudEvent straight to the function's
   trigger in the Functions emulator: redelivery, duplicates, late and out-of-order events on demand.
 """
@@ -12,12 +13,24 @@ import json
 import os
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
 from google.cloud import firestore
+
+from machbot.firestore_rest import Endpoints, Session, to_value
+
+__all__ = [
+    "FINAL",
+    "PROJECT",
+    "SnapshotLog",
+    "User",
+    "deliver_created_event",
+    "firestore_base",
+    "to_value",
+    "wait_final",
+]
 
 PROJECT = os.environ.get("GCLOUD_PROJECT", "demo-machbot")
 FUNCTIONS = "http://127.0.0.1:5001"
@@ -27,55 +40,20 @@ FINAL = ("done", "error")
 
 
 def firestore_base() -> str:
-    return f"http://{os.environ['FIRESTORE_EMULATOR_HOST']}/v1/projects/{PROJECT}/databases/(default)/documents"
+    return Endpoints.emulators(PROJECT).documents_url
 
 
-def to_value(value: Any) -> dict[str, Any]:
-    """A Python value as a Firestore REST Value."""
-    if value is None:
-        return {"nullValue": None}
-    if isinstance(value, bool):
-        return {"booleanValue": value}
-    if isinstance(value, int):
-        return {"integerValue": str(value)}
-    if isinstance(value, float):
-        return {"doubleValue": value}
-    if isinstance(value, str):
-        return {"stringValue": value}
-    if isinstance(value, datetime):
-        return {"timestampValue": value.astimezone(UTC).isoformat().replace("+00:00", "Z")}
-    if isinstance(value, dict):
-        return {"mapValue": {"fields": {k: to_value(v) for k, v in value.items()}}}
-    if isinstance(value, list):
-        return {"arrayValue": {"values": [to_value(v) for v in value]}}
-    raise TypeError(f"no Firestore value for {type(value).__name__}")
-
-
-@dataclass
-class User:
-    uid: str
-    id_token: str
+class User(Session):
+    """An Auth-emulator user writing through Firestore REST exactly as a mobile client (rules apply)."""
 
     @classmethod
     def sign_up(cls) -> User:
-        host = os.environ["FIREBASE_AUTH_EMULATOR_HOST"]
-        r = requests.post(
-            f"http://{host}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=fake-api-key",
-            json={"returnSecureToken": True},
-            timeout=30,
-        )
-        r.raise_for_status()
-        body = r.json()
-        return cls(uid=body["localId"], id_token=body["idToken"])
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.id_token}"}
+        return cls.sign_up_anonymously(Endpoints.emulators(PROJECT))
 
     def messages_path(self) -> str:
         return f"users/{self.uid}/messages"
 
-    def commit(
+    def commit(  # type: ignore[override]
         self,
         path: str,
         fields: dict[str, Any],
@@ -83,16 +61,7 @@ class User:
         exists: bool | None = False,
     ) -> requests.Response:
         """Write a document as this user (create by default); returns the raw response (200 or 403)."""
-        name = f"projects/{PROJECT}/databases/(default)/documents/{path}"
-        write: dict[str, Any] = {
-            "update": {"name": name, "fields": {k: to_value(v) for k, v in fields.items()}},
-            "updateTransforms": [{"fieldPath": f, "setToServerValue": "REQUEST_TIME"} for f in server_time_fields],
-        }
-        if exists is not None:
-            write["currentDocument"] = {"exists": exists}
-        if exists is True:
-            write["updateMask"] = {"fieldPaths": list(fields) + list(server_time_fields)}
-        return requests.post(f"{firestore_base()}:commit", json={"writes": [write]}, headers=self.headers, timeout=30)
+        return self.commit_document(path, fields, server_time_fields, exists)
 
     def send(self, text: Any, model: Any = "bert", **extra: Any) -> str:
         """Create a message as a mobile client would; returns its document path (asserts the rules allow it)."""
@@ -100,9 +69,6 @@ class User:
         r = self.commit(path, {"text": text, "model": model, **extra})
         assert r.status_code == 200, f"create refused: {r.status_code} {r.text[:300]}"
         return path
-
-    def get(self, path: str) -> requests.Response:
-        return requests.get(f"{firestore_base()}/{path}", headers=self.headers, timeout=30)
 
 
 def wait_final(db: firestore.Client, path: str, timeout: float = 60.0) -> dict[str, Any]:
