@@ -47,6 +47,24 @@ def _source_dir(manifest: Manifest, trained_dir: Path | None) -> Path | None:
     return Path(recorded) if recorded and (Path(recorded) / "config.json").is_file() else None
 
 
+def short_init(manifest: Manifest) -> str:
+    """A few words for the report table; the manifest's provenance has the full description."""
+    prov = manifest.provenance
+    if not manifest.trained:
+        return "untrained placeholder"
+    base = prov.get("base")
+    if base == "minilm":
+        return "MiniLM-L6 (mapped)"
+    if base == "random":
+        extras = []
+        if (prov.get("hyperparameters") or {}).get("embedding_init"):
+            extras.append("MiniLM PCA embeddings")
+        if prov.get("teacher"):
+            extras.append(f"distilled from {Path(str(prov['teacher'])).parent.name}")
+        return "random" + (f" + {', '.join(extras)}" if extras else "")
+    return str(base or prov.get("init", "?"))
+
+
 def _onnx_logits(clf: EmotionClassifier, texts: list[str], batch_size: int = 64) -> np.ndarray:
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths batch with little padding
     out = np.zeros((len(texts), len(EMOTIONS)), dtype=np.float32)
@@ -195,7 +213,7 @@ def write_classifier_report(report_dir: Path = REPORT_DIR, order: tuple[str, ...
         def mb(m: dict | None) -> str:
             return f"{m['size_bytes'] / 1e6:.1f}" if m else "–"
 
-        init = (r.get("init") or "").split(";")[0].split(",")[0]
+        init = r.get("init") or ""
         lines.append(
             f"| {r['display_name']} `{r['version']}` | {init} | {cell(fp, 'accuracy')} | {cell(fp, 'macro_f1')} | "
             f"{cell(q, 'accuracy')} | {cell(q, 'macro_f1')} | {_pct(q['per_class_f1']['surprise']) if q else '–'} | "
