@@ -175,6 +175,44 @@ def sweep(grace: Annotated[float, typer.Option(help="Only messages older than th
         fail(f"the sweeper could not be reached (is `machbot run` up?): {exc}")
 
 
+@app.command()
+def chat(
+    model: Annotated[str, typer.Option("--model", "-m", help="Emotion model id from the catalog.")] = "bert",
+    conversation: Annotated[
+        str | None, typer.Option(help="Conversation id to continue (default: a new one for this session).")
+    ] = None,
+    project: Annotated[
+        str | None, typer.Option(envvar="MACHBOT_PROJECT", help="Firebase project id (default: the emulators').")
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(envvar="MACHBOT_API_KEY", help="Web API key of a real project; without it, the local emulators."),
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option(envvar="MACHBOT_EMAIL", help="Sign in with email/password (default: anonymous).")
+    ] = None,
+    password: Annotated[str | None, typer.Option(envvar="MACHBOT_PASSWORD", help="Password for --email.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each answer.")] = 120.0,
+) -> None:
+    """Chat in the terminal, writing to Firestore exactly like a mobile client (rules apply).
+
+    Locally (with `machbot run` up) it signs in anonymously in the Auth emulator. For a deployed project pass --project and --api-key, plus --email for an email/password account (the password is asked for when not given).
+
+    In the chat: /models lists the catalog, /model ID switches, /new starts a new conversation, /quit or Ctrl-D leaves.
+    """
+    from machbot.chat import ChatError, connect, run_chat
+
+    if email and not password and sys.stdin.isatty():
+        password = typer.prompt("password", hide_input=True)
+    try:
+        session = connect(project if api_key else None, api_key, email, password)
+        run_chat(console, session, model, conversation, timeout)
+    except ChatError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        console.print("\nbye")
+
+
 def main() -> None:
     try:
         app()

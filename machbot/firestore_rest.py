@@ -215,7 +215,7 @@ class Session:
                 timeout=REQUEST_TIMEOUT,
             )
         except requests.RequestException as exc:
-            raise RestError(f"cannot reach Firebase Auth at {endpoints.auth_url}: {exc}") from exc
+            raise RestError(f"cannot reach Firebase Auth at {endpoints.auth_url} ({type(exc).__name__})") from exc
         if r.status_code != 200:
             raise _api_error(r)
         return cls._from_auth(endpoints, r.json(), http)

@@ -1,0 +1,67 @@
+"""`machbot chat`'s pure parts: text checks, catalog checks and how answers are printed."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from machbot.chat import CatalogEntry, check_model, check_text, emotion_line, render_answer, served_by_line
+
+DONE = {
+    "model": "bert",
+    "status": {"state": "done", "attempt": 1},
+    "emotion": {
+        "label": "joy",
+        "score": 0.93,
+        "scores": {"joy": 0.93, "love": 0.04, "sadness": 0.02, "anger": 0.01, "fear": 0.0, "surprise": 0.0},
+    },
+    "reply": {"text": "that is wonderful [news]!", "model": {"id": "t5", "version": "1"}},
+    "servedBy": {
+        "classifier": {"id": "bert", "version": "3", "sha256": "ab" * 32},
+        "replier": {"id": "t5", "version": "1"},
+    },
+    "timings": {"totalMs": 88.4, "coldStart": False},
+}
+
+
+def printed(doc: dict) -> str:
+    console = Console(record=True, width=200, color_system=None)
+    render_answer(console, doc)
+    return console.export_text()
+
+
+def test_text_limits_count_utf16_units() -> None:
+    assert check_text("hello") is None
+    assert check_text("   ") is not None
+    assert check_text("a" * 2000) is None
+    assert "2001/2000" in check_text("a" * 2001)
+    assert "2002/2000" in check_text("😀" * 1001)  # each emoji is two UTF-16 units, as the rules count
+
+
+def test_model_must_be_in_the_catalog_and_usable() -> None:
+    entries = [
+        CatalogEntry("bert", "BERT", "3", "serving", True, 0.93),
+        CatalogEntry("roberta", "RoBERTa", "1", "invalid", True, None),
+    ]
+    assert check_model("bert", entries) is None
+    assert "available: bert, roberta" in check_model("gpt-nine", entries)
+    assert "unavailable" in check_model("roberta", entries)
+    assert check_model("anything", []) is None  # an empty catalog is left to the function
+
+
+def test_done_answer_shows_emotion_reply_and_served_by() -> None:
+    out = printed(DONE)
+    assert "joy 93%" in out and "love 4%" in out
+    assert "machbot › that is wonderful [news]!" in out  # markup in replies is printed as text
+    assert "answered by bert v3 · 88 ms · reply by t5 v1" in out
+    assert served_by_line({**DONE, "timings": {"totalMs": 2500, "coldStart": True}}).endswith(
+        "2500 ms (cold start) · reply by t5 v1"
+    )
+
+
+def test_error_answer_shows_code_and_message() -> None:
+    out = printed({"status": {"state": "error"}, "error": {"code": "unknown_model", "message": "no model named 'x'"}})
+    assert "error (unknown_model): no model named 'x'" in out
+
+
+def test_emotion_line_without_scores() -> None:
+    assert "sadness 51%" in emotion_line({"label": "sadness", "score": 0.51})
