@@ -14,6 +14,12 @@ ONNX signatures. Classifier `model.onnx`: inputs `input_ids`, `attention_mask` (
 (`input_ids`, `attention_mask` -> `last_hidden_state`) and `decoder.onnx` (`input_ids`,
 `encoder_hidden_states`, `encoder_attention_mask` -> `logits` [batch, seq, vocab]), plus
 `generation`: `{decoder_start_token_id, eos_token_id, pad_token_id, max_new_tokens}`.
+Optionally a replier also ships a key/value-cache decoder, which the serving loop then prefers
+(one token per step instead of the whole prefix): `cross_kv.onnx` (`encoder_hidden_states` ->
+`cross_k`, `cross_v` [layers, batch, heads, enc_seq, d_kv]) and `decoder_step.onnx` (`input_ids`
+[batch, 1], `encoder_attention_mask`, `cross_k`, `cross_v`, `past_k`, `past_v` [layers, batch, heads,
+past_seq, d_kv]; past_seq = 0 on the first step -> `logits` [batch, vocab], `present_k`, `present_v`
+with past_seq + 1). `decoder.onnx` stays required, so every replier can run without the cache.
 """
 
 from __future__ import annotations

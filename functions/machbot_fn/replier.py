@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from machbot_fn.classifier import load_session, load_tokenizer
@@ -50,32 +51,63 @@ def tidy(text: str) -> str:
     return _SENTENCE_START.sub(lambda m: m.group(1) + m.group(2).upper(), text)
 
 
+CACHE_FILES = ("cross_kv.onnx", "decoder_step.onnx")
+
+
 class Replier:
-    """A published T5 replier: `encoder.onnx`, `decoder.onnx`, `tokenizer.json` and generation settings."""
+    """A published T5 replier: `encoder.onnx`, `decoder.onnx`, `tokenizer.json` and generation settings.
+
+    When the version also ships the key/value-cache graphs (`cross_kv.onnx`, `decoder_step.onnx`, see
+    machbot_fn.manifest), generation feeds one token per step; otherwise it re-reads the prefix.
+    Both loops pick exactly the same tokens.
+    """
 
     def __init__(self, manifest: Manifest, model_dir: Path, threads: int = 1) -> None:
         if manifest.is_classifier:
             raise ModelUnavailable(f"model {manifest.id} is a classifier, not a reply generator")
         self.manifest = manifest
-        model_dir = Path(model_dir)
-        self.encoder = load_session(model_dir / "encoder.onnx", threads)
-        self.decoder = load_session(model_dir / "decoder.onnx", threads)
-        self.tokenizer: Tokenizer = load_tokenizer(model_dir / "tokenizer.json", manifest.max_length)
+        self.model_dir = Path(model_dir)
+        self.threads = threads
+        self.encoder = load_session(self.model_dir / "encoder.onnx", threads)
+        self.uses_cache = all(name in manifest.files for name in CACHE_FILES)
+        if self.uses_cache:
+            self.cross_kv = load_session(self.model_dir / "cross_kv.onnx", threads)
+            self.decoder_step = load_session(self.model_dir / "decoder_step.onnx", threads)
+        self._decoder: ort.InferenceSession | None = None if self.uses_cache else self._load_decoder()
+        self.tokenizer: Tokenizer = load_tokenizer(self.model_dir / "tokenizer.json", manifest.max_length)
         gen = manifest.generation
         self.start_id = int(gen["decoder_start_token_id"])
         self.eos_id = int(gen["eos_token_id"])
         self.pad_id = int(gen["pad_token_id"])
         self.max_new_tokens = int(gen["max_new_tokens"])
 
+    def _load_decoder(self) -> ort.InferenceSession:
+        return load_session(self.model_dir / "decoder.onnx", self.threads)
+
+    @property
+    def decoder(self) -> ort.InferenceSession:
+        """The plain decoder; loaded only when first needed if the cache graphs serve."""
+        if self._decoder is None:
+            self._decoder = self._load_decoder()
+        return self._decoder
+
     def encode(self, prompt: str) -> tuple[np.ndarray, np.ndarray]:
         ids = self.tokenizer.encode(prompt).ids or [self.eos_id]
         input_ids = np.asarray([ids], dtype=np.int64)
         return input_ids, np.ones_like(input_ids)
 
-    def generate_ids(self, prompt: str) -> list[int]:
-        """Greedy decoding; the generated ids without the start token and without the final eos."""
+    def _encode_and_run_encoder(self, prompt: str) -> tuple[np.ndarray, np.ndarray]:
         input_ids, mask = self.encode(prompt)
         (hidden,) = self.encoder.run(["last_hidden_state"], {"input_ids": input_ids, "attention_mask": mask})
+        return hidden, mask
+
+    def generate_ids(self, prompt: str) -> list[int]:
+        """Greedy decoding; the generated ids without the start token and without the final eos."""
+        return self.generate_ids_cached(prompt) if self.uses_cache else self.generate_ids_plain(prompt)
+
+    def generate_ids_plain(self, prompt: str) -> list[int]:
+        """Greedy decoding with decoder.onnx: the whole prefix at every step."""
+        hidden, mask = self._encode_and_run_encoder(prompt)
         out: list[int] = []
         decoder_ids = [self.start_id]
         for _ in range(self.max_new_tokens):
@@ -92,6 +124,35 @@ class Replier:
                 break
             out.append(token)
             decoder_ids.append(token)
+        return out
+
+    def generate_ids_cached(self, prompt: str) -> list[int]:
+        """Greedy decoding with the key/value cache: one token in, one distribution out per step."""
+        if not self.uses_cache:
+            raise ModelUnavailable(f"model {self.manifest.id} {self.manifest.version} ships no key/value-cache graphs")
+        hidden, mask = self._encode_and_run_encoder(prompt)
+        cross_k, cross_v = self.cross_kv.run(["cross_k", "cross_v"], {"encoder_hidden_states": hidden})
+        layers, batch, heads, _, d_kv = cross_k.shape
+        past_k = np.zeros((layers, batch, heads, 0, d_kv), dtype=cross_k.dtype)
+        past_v = past_k
+        out: list[int] = []
+        token = self.start_id
+        for _ in range(self.max_new_tokens):
+            logits, past_k, past_v = self.decoder_step.run(
+                ["logits", "present_k", "present_v"],
+                {
+                    "input_ids": np.asarray([[token]], dtype=np.int64),
+                    "encoder_attention_mask": mask,
+                    "cross_k": cross_k,
+                    "cross_v": cross_v,
+                    "past_k": past_k,
+                    "past_v": past_v,
+                },
+            )
+            token = int(np.argmax(logits[0]))
+            if token == self.eos_id:
+                break
+            out.append(token)
         return out
 
     def __call__(self, text: str, emotion: str, history: Sequence[str] = ()) -> str:

@@ -66,12 +66,40 @@ def _generate(model: T5ForConditionalGeneration, replier: Replier, prompt: str) 
 
 
 @pytest.mark.parametrize("prompt", PROMPTS)
-def test_greedy_loop_matches_generate(tiny_t5: tuple, prompt: str) -> None:
+def test_greedy_loops_match_generate(tiny_t5: tuple, prompt: str) -> None:
     model, fp32, _ = tiny_t5
     expected = _generate(model, fp32, prompt)
-    got = fp32.generate_ids(prompt)
-    assert got == expected
-    assert len(got) <= MAX_NEW_TOKENS
+    assert fp32.generate_ids_plain(prompt) == expected
+    assert fp32.generate_ids_cached(prompt) == expected
+    assert len(expected) <= MAX_NEW_TOKENS
+
+
+def test_cache_graphs_are_used_when_shipped(tiny_t5: tuple) -> None:
+    _, fp32, int8 = tiny_t5
+    assert fp32.uses_cache and int8.uses_cache
+    fresh = Replier(fp32.manifest, fp32.model_dir)
+    assert fresh._decoder is None  # the plain decoder loads only if asked for
+    fresh.generate_ids_plain(PROMPTS[0])
+    assert fresh._decoder is not None
+
+
+def test_a_version_without_cache_graphs_uses_the_plain_loop(tiny_t5: tuple, tiny_root: Path) -> None:
+    model, fp32, _ = tiny_t5
+    version_dir = package_replier(
+        model,
+        fp32.tokenizer,
+        tiny_root / "t5-nocache",
+        "parity-1",
+        trained=False,
+        provenance={"init": "test"},
+        max_new_tokens=MAX_NEW_TOKENS,
+        quantize=False,
+        overwrite=True,
+        kv_cache=False,
+    )
+    plain = Replier(read_manifest(version_dir), version_dir)
+    assert not plain.uses_cache
+    assert plain.generate_ids(PROMPTS[1]) == _generate(model, plain, PROMPTS[1])
 
 
 def test_the_parity_check_is_not_vacuous(tiny_t5: tuple) -> None:

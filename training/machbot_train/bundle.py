@@ -17,7 +17,7 @@ from transformers import PreTrainedModel, T5ForConditionalGeneration
 
 from machbot_fn.labels import EMOTIONS, REPLIER_ID
 from machbot_fn.manifest import CLASSIFICATION, GENERATION
-from machbot_train.onnx_export import export_classifier_onnx, export_t5_onnx, quantize_int8
+from machbot_train.onnx_export import export_classifier_onnx, export_t5_cache_onnx, export_t5_onnx, quantize_int8
 from machbot_train.version_dir import created_timestamp, display_name, framework_versions, set_current, write_manifest
 
 CLASSIFIER_MAX_LENGTH = 128
@@ -139,8 +139,10 @@ def package_replier(
     overwrite: bool = False,
     current: bool = False,
     display: str | None = None,
+    kv_cache: bool = True,
 ) -> Path:
-    """Write a replier version directory (encoder.onnx, decoder.onnx, tokenizer.json, manifest.json)."""
+    """Write a replier version directory (encoder.onnx, decoder.onnx, tokenizer.json, manifest.json),
+    with `kv_cache` also cross_kv.onnx + decoder_step.onnx, which the serving loop prefers."""
     cfg = model.config
     generation = {
         "decoder_start_token_id": int(cfg.decoder_start_token_id),
@@ -152,6 +154,8 @@ def package_replier(
     try:
         with tempfile.TemporaryDirectory(prefix="machbot-export-") as tmp:
             paths = export_t5_onnx(model.eval(), Path(tmp))
+            if kv_cache:
+                paths += export_t5_cache_onnx(model, Path(tmp))
             if fp32_dir is not None:
                 fp32_dir.mkdir(parents=True, exist_ok=True)
                 for p in paths:

@@ -134,6 +134,50 @@ def export_t5_onnx(model: T5ForConditionalGeneration, out_dir: Path) -> tuple[Pa
     return encoder, decoder
 
 
+def export_t5_cache_onnx(model: T5ForConditionalGeneration, out_dir: Path) -> tuple[Path, Path]:
+    """Write fp32 `cross_kv.onnx` and `decoder_step.onnx` (the key/value-cache decoder, see t5_cache.py)."""
+    from machbot_train.t5_cache import T5CrossKV, T5DecoderStep
+
+    cfg = model.config
+    ids, mask = _example_ids(cfg.vocab_size, 2, 10, low=3)
+    with torch.no_grad():
+        hidden = model.get_encoder().eval()(input_ids=ids, attention_mask=mask).last_hidden_state
+        cross_k, cross_v = T5CrossKV(model)(hidden)
+    cross = _export(
+        T5CrossKV(model),
+        (hidden,),
+        out_dir / "cross_kv.onnx",
+        ["encoder_hidden_states"],
+        ["cross_k", "cross_v"],
+        {
+            "encoder_hidden_states": {0: "batch", 1: "enc_seq"},
+            "cross_k": {1: "batch", 3: "enc_seq"},
+            "cross_v": {1: "batch", 3: "enc_seq"},
+        },
+    )
+    past = torch.zeros(cfg.num_decoder_layers, 2, cfg.num_heads, 3, cfg.d_kv)
+    kv_axes = {1: "batch", 3: "past_seq"}
+    step = _export(
+        T5DecoderStep(model),
+        (ids[:, :1], mask, cross_k, cross_v, past, past.clone()),
+        out_dir / "decoder_step.onnx",
+        ["input_ids", "encoder_attention_mask", "cross_k", "cross_v", "past_k", "past_v"],
+        ["logits", "present_k", "present_v"],
+        {
+            "input_ids": {0: "batch"},
+            "encoder_attention_mask": {0: "batch", 1: "enc_seq"},
+            "cross_k": {1: "batch", 3: "enc_seq"},
+            "cross_v": {1: "batch", 3: "enc_seq"},
+            "past_k": kv_axes,
+            "past_v": kv_axes,
+            "logits": {0: "batch"},
+            "present_k": {1: "batch", 3: "total_seq"},
+            "present_v": {1: "batch", 3: "total_seq"},
+        },
+    )
+    return cross, step
+
+
 def quantize_int8(src: Path, dst: Path, per_channel: bool = True) -> Path:
     """Dynamic int8 quantisation: int8 weights, activations quantised on the fly per call.
 
