@@ -164,6 +164,27 @@ def models_list() -> None:
     console.print(table)
 
 
+@app.command("latency")
+def latency_cmd(
+    model: Annotated[str, typer.Option(help="The classifier to ask.")] = "bert",
+    messages: Annotated[int, typer.Option(help="Warm messages after the first (cold) one.")] = 50,
+    out: Annotated[Path, typer.Option(help="Where to write the JSON result.")] = Path("bench-results/latency.json"),
+) -> None:
+    """Write->reply latency through the running emulators (start `machbot run` first)."""
+    from dataclasses import asdict
+
+    from machbot.latency import measure
+
+    use_emulators()
+    try:
+        report = measure(model=model, warm=messages, out=out)
+    except Exception as exc:
+        fail(f"could not measure (is `machbot run` up?): {exc}")
+    for key, value in asdict(report).items():
+        console.print(f"{key:28} {value}")
+    console.print(f"written to {out}")
+
+
 @app.command()
 def sweep(grace: Annotated[float, typer.Option(help="Only messages older than this many seconds.")] = 60.0) -> None:
     """Re-drive stuck messages now (the emulators run no schedules)."""
