@@ -4,6 +4,9 @@
 #   scripts/test.sh [pytest args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The emulators use fixed ports: a second run on the same machine waits for the first.
+exec 9>/tmp/machbot-emulators.lock
+flock 9
 scripts/setup.sh --browser
 source .emulators/env.sh
 if [ -f webapp/package.json ]; then
