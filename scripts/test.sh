@@ -20,7 +20,7 @@ rm -rf "$MACHBOT_CACHE_DIR"
 pytest_args=$(printf '%q ' "${@:-tests}")
 # Run under setsid and end the whole group afterwards: firebase-tools leaves function workers behind.
 setsid firebase emulators:exec --project demo-machbot --only auth,firestore,storage,functions,hosting \
-  ".venv/bin/python -m pytest $pytest_args && node --test tests/rules/" &
+  ".venv/bin/python -m pytest $pytest_args && node --test tests/rules/" 9>&- &
 pid=$!
 trap 'kill -TERM -- -$pid 2>/dev/null || true' INT TERM
 set +e
