@@ -6,9 +6,9 @@ import logging
 import os
 from functools import cache
 
-from firebase_functions import firestore_fn, https_fn, options, scheduler_fn
+from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, storage_fn
 
-from machbot_fn import catalog, clients, pipeline
+from machbot_fn import catalog, clients, pipeline, upload_check
 from machbot_fn.registry import ModelRegistry
 from machbot_fn.settings import Settings
 
@@ -64,6 +64,14 @@ def on_message_created(event: firestore_fn.Event[firestore_fn.DocumentSnapshot |
 def sweep_stale_messages(event: scheduler_fn.ScheduledEvent) -> None:
     """Re-drive messages whose handler died (expired lease) or whose event never arrived."""
     logging.info("sweep: %s", pipeline.sweep(services()))
+
+
+@storage_fn.on_object_finalized(memory=options.MemoryOption.GB_1, timeout_sec=300)
+def on_model_uploaded(event: storage_fn.CloudEvent[storage_fn.StorageObjectData]) -> None:
+    """Verify each model version uploaded into the bucket and record the verdict in the catalog."""
+    if not upload_check.parse_manifest_path(event.data.name):
+        return
+    upload_check.check_upload(clients.bucket(event.data.bucket), clients.firestore_client(), event.data.name)
 
 
 if os.environ.get("FUNCTIONS_EMULATOR") == "true":

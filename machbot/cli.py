@@ -164,6 +164,69 @@ def models_list() -> None:
     console.print(table)
 
 
+def _model_action(action: str, model_id: str, version: str | None = None) -> None:
+    """verify | promote | rollback one model version in the bucket, with a one-line outcome."""
+    import tempfile
+
+    from machbot_fn import clients
+    from machbot_fn.errors import MachbotError
+    from machbot_fn.publish import promote, rollback
+    from machbot_fn.registry import ModelRegistry
+
+    use_emulators()
+    bucket, db = clients.bucket(), clients.firestore_client()
+    with tempfile.TemporaryDirectory() as cache:
+        try:
+            if action == "verify":
+                manifest = ModelRegistry(bucket, Path(cache)).verify(model_id, version or "").manifest
+            elif action == "promote":
+                manifest = promote(bucket, db, model_id, version or "", Path(cache))
+            else:
+                manifest = rollback(bucket, db, model_id, Path(cache))
+        except MachbotError as exc:
+            fail(str(exc))
+    verb = {"verify": "is valid", "promote": "now serving", "rollback": "rolled back: now serving"}[action]
+    console.print(f"{manifest.id} {manifest.version} {verb} ({'trained' if manifest.trained else 'untrained'})")
+
+
+@models_app.command("versions")
+def models_versions(model_id: Annotated[str, typer.Argument(help="A model id, e.g. bert.")]) -> None:
+    """The versions of a model in the bucket, with the one being served and any refusal reasons."""
+    from machbot_fn import clients
+    from machbot_fn.publish import list_versions
+    from machbot_fn.registry import read_current
+
+    use_emulators()
+    bucket = clients.bucket()
+    versions = list_versions(bucket, model_id)
+    if not versions:
+        fail(f"no versions of {model_id!r} in the bucket")
+    current = read_current(bucket, model_id)
+    entry = (clients.firestore_client().document(f"models/{model_id}").get().to_dict() or {}).get("versions", {})
+    for version in versions:
+        info = entry.get(version, {})
+        mark = "*" if version == current else " "
+        console.print(f"{mark} {version:24} {info.get('status', ''):10} {info.get('reason', '')}")
+
+
+@models_app.command("verify")
+def models_verify(model_id: str, version: str) -> None:
+    """Download a version from the bucket and check it as the function would (checksums, smoke test)."""
+    _model_action("verify", model_id, version)
+
+
+@models_app.command("promote")
+def models_promote(model_id: str, version: str) -> None:
+    """Verify a version in the bucket, then make it CURRENT (served within seconds)."""
+    _model_action("promote", model_id, version)
+
+
+@models_app.command("rollback")
+def models_rollback(model_id: str) -> None:
+    """Serve the version that was CURRENT before the last promote."""
+    _model_action("rollback", model_id)
+
+
 @app.command("latency")
 def latency_cmd(
     model: Annotated[str, typer.Option(help="The classifier to ask.")] = "bert",

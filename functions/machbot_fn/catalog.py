@@ -82,3 +82,15 @@ def record_ensemble(db: firestore.Client, members: list[str], metrics: dict[str,
         },
         merge=True,
     )
+
+
+def record_check(
+    db: firestore.Client, model_id: str, version: str, ok: bool, reason: str, manifest: Manifest | None = None
+) -> None:
+    """The upload check's verdict on one version (kept apart from which version serves)."""
+    entry: dict[str, Any] = {"verified": ok, "checkReason": reason[:500], "checkedAt": firestore.SERVER_TIMESTAMP}
+    if manifest is not None:
+        entry.update(trained=manifest.trained, metrics=_summary_metrics(manifest))
+    db.collection(COLLECTION).document(model_id).set(
+        {"id": model_id, "versions": {version: entry}, "updatedAt": firestore.SERVER_TIMESTAMP}, merge=True
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from google.cloud import firestore
 
@@ -98,3 +99,32 @@ def _manifest_trained(bucket: Bucket, model_id: str, version: str) -> bool:
         return bool(json.loads(raw).get("trained"))
     except Exception:
         return False
+
+
+def list_versions(bucket: Any, model_id: str) -> list[str]:
+    """Versions of `model_id` in the bucket that have a manifest, oldest name first."""
+    prefix = f"models/{model_id}/"
+    names = {b.name for b in bucket.list_blobs(prefix=prefix)}
+    return sorted(n[len(prefix) : -len("/manifest.json")] for n in names if n.endswith("/manifest.json"))
+
+
+def promote(bucket: Bucket, db: firestore.Client | None, model_id: str, version: str, cache_dir: Path) -> Manifest:
+    """Verify a version already in the bucket, then make it CURRENT. Refuses (ManifestError/ModelUnavailable) if bad."""
+    from machbot_fn.registry import ModelRegistry
+
+    served = ModelRegistry(bucket, cache_dir).verify(model_id, version)
+    promote_version(bucket, db, served.manifest)
+    return served.manifest
+
+
+def rollback(bucket: Bucket, db: firestore.Client | None, model_id: str, cache_dir: Path) -> Manifest:
+    """Serve the version CURRENT replaced last (models/<id>/PREVIOUS)."""
+    from machbot_fn.registry import ModelRegistry
+
+    try:
+        previous = bucket.blob(previous_path(model_id)).download_as_bytes().decode().strip()
+    except Exception as exc:
+        raise ManifestError(f"{model_id} has no previous version to roll back to") from exc
+    served = ModelRegistry(bucket, cache_dir).verify(model_id, previous)
+    promote_version(bucket, db, served.manifest)
+    return served.manifest

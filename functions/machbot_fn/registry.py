@@ -209,6 +209,10 @@ class ModelRegistry:
             raise ManifestError(f"manifest says {manifest.id} {manifest.version}, but it sits at {prefix}")
         return manifest
 
+    def verify(self, model_id: str, version: str) -> ServedModel:
+        """Download and verify `version` (schema, checksums, smoke inference) without serving it."""
+        return self._load(model_id, version)
+
     def _load(self, model_id: str, version: str) -> ServedModel:
         manifest = self.fetch_manifest(model_id, version)
         directory = self._cache_dir / model_id / version

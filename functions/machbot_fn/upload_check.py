@@ -1,0 +1,46 @@
+"""Checking every version uploaded into the bucket, before anyone promotes it.
+
+A Storage trigger calls `check_upload` for each finalized object; when it is a version's
+`manifest.json` (uploaded last by `machbot publish`), the version is downloaded and verified as the
+serving path would (schema, checksums, a smoke inference) and the verdict is recorded in the
+catalog, `models/{id}.versions.{version}.verified` / `.reason`, for researchers and the web app.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+from google.cloud import firestore
+
+from machbot_fn import catalog
+from machbot_fn.errors import ModelUnavailable, TransientError
+from machbot_fn.registry import Bucket, ModelRegistry
+
+MANIFEST_PATH = re.compile(
+    r"^models/(?P<id>[a-z][a-z0-9-]{0,31})/(?P<version>[A-Za-z0-9][A-Za-z0-9._-]{0,63})/manifest\.json$"
+)
+
+
+def parse_manifest_path(name: str) -> tuple[str, str] | None:
+    match = MANIFEST_PATH.match(name)
+    return (match["id"], match["version"]) if match else None
+
+
+def check_upload(bucket: Bucket, db: firestore.Client, object_name: str) -> bool | None:
+    """Verify the version whose manifest was just uploaded; None if the object is not a manifest."""
+    parsed = parse_manifest_path(object_name)
+    if parsed is None:
+        return None
+    model_id, version = parsed
+    with tempfile.TemporaryDirectory(prefix="machbot-check-") as tmp:
+        try:
+            served = ModelRegistry(bucket, Path(tmp)).verify(model_id, version)
+        except TransientError:
+            raise  # the bucket blinked: let the platform retry the check
+        except ModelUnavailable as exc:
+            catalog.record_check(db, model_id, version, ok=False, reason=str(exc))
+            return False
+    catalog.record_check(db, model_id, version, ok=True, reason="", manifest=served.manifest)
+    return True
