@@ -29,8 +29,14 @@ def test_best_teacher_picks_the_best_finished_run(tmp_path: Path) -> None:
     assert run_finished(tmp_path / "bert") and not run_finished(tmp_path / "roberta")
 
 
+def test_best_teacher_falls_back_to_interrupted_runs(tmp_path: Path) -> None:
+    _fake_run(tmp_path, "bert", 0.90, finished=False)
+    _fake_run(tmp_path, "distilbert", 0.88, finished=False)
+    assert best_teacher(tmp_path) == tmp_path / "bert" / "best"
+
+
 def test_best_teacher_without_runs_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(RebuildError, match="no finished classifier"):
+    with pytest.raises(RebuildError, match="no trained classifier"):
         best_teacher(tmp_path)
 
 

@@ -7,6 +7,7 @@ Shared by the exporters of trained models (machbot_train.export) and the tiny pl
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -44,8 +45,25 @@ def _new_version_dir(out_dir: Path, model_id: str, version: str, overwrite: bool
     return version_dir
 
 
-def provenance_from(record: dict[str, Any], data: str, extra: dict[str, Any]) -> dict[str, Any]:
+_EPOCH_LINE = re.compile(r"^\S+ epoch (\d+): val ")
+
+
+def epochs_completed(trained_dir: Path) -> int | None:
+    """Epochs the run finished, from the train.log beside `best/` (None if there is no log)."""
+    log = Path(trained_dir).parent / "train.log"
+    if not log.is_file():
+        return None
+    done = [int(m.group(1)) for line in log.read_text(encoding="utf-8").splitlines() if (m := _EPOCH_LINE.match(line))]
+    return max(done, default=0)
+
+
+def provenance_from(
+    record: dict[str, Any], data: str, extra: dict[str, Any], trained_dir: Path | None = None
+) -> dict[str, Any]:
+    """The manifest's provenance from a run's training.json: honest about what was trained, on what, how long."""
     prov = record.get("provenance", {})
+    planned = (prov.get("hyperparameters") or {}).get("epochs")
+    completed = epochs_completed(trained_dir) if trained_dir is not None else None
     out = {
         "init": prov.get("init", "unknown (no training.json beside the weights)"),
         "base": prov.get("base"),
@@ -53,6 +71,8 @@ def provenance_from(record: dict[str, Any], data: str, extra: dict[str, Any]) ->
         "data": data,
         "hyperparameters": prov.get("hyperparameters"),
         "validation": record.get("val"),
+        "epochs_completed": completed,
+        "epochs_planned": planned,
         "created": created_timestamp(),
         "frameworks": framework_versions(),
         **extra,

@@ -62,16 +62,17 @@ def run_finished(run_dir: Path) -> bool:
 
 
 def best_teacher(runs_dir: Path = RUNS, candidates: tuple[str, ...] = MAPPED) -> Path:
-    """The finished classifier with the highest validation macro-F1: the distillation teacher."""
+    """The distillation teacher: the classifier with the highest validation macro-F1 among finished
+    runs, or, when no run has finished, among the saved best models of interrupted ones."""
     scored = []
     for arch in candidates:
         best = Path(runs_dir) / arch / "best"
-        if run_finished(Path(runs_dir) / arch) and (best / "training.json").is_file():
+        if (best / "training.json").is_file():
             val = json.loads((best / "training.json").read_text())["val"]
-            scored.append((val["macro_f1"], arch, best))
+            scored.append((run_finished(Path(runs_dir) / arch), val["macro_f1"], arch, best))
     if not scored:
-        raise RebuildError(f"no finished classifier under {runs_dir} to distil from (train bert first)")
-    return max(scored)[2]
+        raise RebuildError(f"no trained classifier under {runs_dir} to distil from (train bert first)")
+    return max(scored)[3]
 
 
 def train(
@@ -204,15 +205,16 @@ def rebuild_classifier(
     prune: bool = True,
     report_dir: Path | None = None,
 ) -> Path:
-    """Train (resuming) if needed, export, evaluate fp32 vs int8, write metrics, install one default classifier."""
+    """Train (resuming) if needed, export, evaluate fp32 vs int8, write metrics, install one default classifier.
+
+    With `train_missing=False` the run's saved best model is exported as it is, finished or not; the
+    manifest's provenance records the epochs completed and planned."""
     from machbot_train.evaluate import REPORT_DIR, evaluate_classifier, manifest_metrics, write_classifier_report
     from machbot_train.export import export_classifier
 
     recipe = RECIPES[model_id]
     run_dir = Path(runs_dir) / recipe.arch
-    if not run_finished(run_dir):
-        if not train_missing:
-            raise RebuildError(f"{run_dir} has no finished training; run `machbot train {recipe.arch}` first")
+    if train_missing and not run_finished(run_dir):
         train(
             recipe.arch,
             base=recipe.base,
@@ -222,6 +224,8 @@ def rebuild_classifier(
             teacher=recipe.teacher,
             **recipe.extra,
         )
+    if not (run_dir / "best" / "config.json").is_file():
+        raise RebuildError(f"{run_dir / 'best'} does not exist; run `machbot train {recipe.arch}` first")
     version = version or next_version(Path(root), model_id)
     built = export_classifier(run_dir / "best", BUILD, model_id, version, overwrite=True)
     reports = Path(report_dir) if report_dir else REPORT_DIR
@@ -245,10 +249,10 @@ def rebuild_replier(
     from machbot_train.export import export_replier
 
     run_dir = Path(runs_dir) / REPLIER_ID
-    if not run_finished(run_dir):
-        if not train_missing:
-            raise RebuildError(f"{run_dir} has no finished training; run `machbot train t5` first")
+    if train_missing and not run_finished(run_dir):
         train(REPLIER_ID, epochs=epochs, lr=7e-4, out_dir=Path(runs_dir), threads=1)
+    if not (run_dir / "best" / "config.json").is_file():
+        raise RebuildError(f"{run_dir / 'best'} does not exist; run `machbot train t5` first")
     version = version or next_version(Path(root), REPLIER_ID)
     built = export_replier(run_dir / "best", BUILD, version, overwrite=True)
     result = evaluate_replier(built, run_dir / "best", report_dir=Path(report_dir) if report_dir else REPORT_DIR)

@@ -53,7 +53,7 @@ def export_classifier(
     record = training_record(trained_dir)
     model = AutoModelForSequenceClassification.from_pretrained(trained_dir)
     tokenizer = Tokenizer.from_file(str(trained_dir / "tokenizer.json"))
-    provenance = provenance_from(record, EMOTION_SOURCE, {"source_dir": str(trained_dir)})
+    provenance = provenance_from(record, EMOTION_SOURCE, {"source_dir": str(trained_dir)}, trained_dir)
     return package_classifier(
         model,
         tokenizer,
@@ -97,7 +97,7 @@ def export_replier(
     model = T5ForConditionalGeneration.from_pretrained(trained_dir)
     tokenizer = Tokenizer.from_file(str(trained_dir / "tokenizer.json"))
     data = record.get("provenance", {}).get("data", ED_SOURCE)
-    provenance = provenance_from(record, data, {"source_dir": str(trained_dir)})
+    provenance = provenance_from(record, data, {"source_dir": str(trained_dir)}, trained_dir)
     return package_replier(
         model,
         tokenizer,
