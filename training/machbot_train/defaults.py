@@ -87,6 +87,7 @@ def train(
     limit: int | None = None,
     embedding_init: str | None = None,
     distill_alpha: float = 0.5,
+    distill_temperature: float = 2.0,
     seed: int = 13,
 ) -> dict:
     """Train (or resume) a classifier (`arch` in bert/distilbert/roberta/electra/mobilebert) or the replier
@@ -125,6 +126,7 @@ def train(
             teacher=teacher_dir,
             embedding_init=embedding_init,
             distill_alpha=distill_alpha,
+            distill_temperature=distill_temperature,
             seed=seed,
         )
     )
