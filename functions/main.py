@@ -79,4 +79,6 @@ if os.environ.get("FUNCTIONS_EMULATOR") == "true":
     @https_fn.on_request()
     def sweep_now(req: https_fn.Request) -> https_fn.Response:
         grace = req.args.get("grace", type=float)
-        return https_fn.Response(str(pipeline.sweep(services(), grace_seconds=grace)), mimetype="text/plain")
+        unclaimed_only = req.args.get("unclaimed_only") == "1"
+        counts = pipeline.sweep(services(), grace_seconds=grace, unclaimed_only=unclaimed_only)
+        return https_fn.Response(str(counts), mimetype="text/plain")

@@ -19,6 +19,7 @@ from machbot.paths import EMULATOR_DATA, PROJECT, ROOT, TOOLING
 
 PORTS = {"hosting": 5000, "functions": 5001, "firestore": 8080, "auth": 9099, "storage": 9199, "hub": 4400}
 ALL = ("auth", "firestore", "storage", "functions", "hosting")
+LOCK_PATH = "/tmp/machbot-emulators.lock"
 
 
 class StackError(RuntimeError):
@@ -71,6 +72,7 @@ class EmulatorSuite:
     process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 180.0) -> None:
+        self._lock()
         busy = [f"{name} ({port})" for name, port in PORTS.items() if port_in_use(port)]
         if busy:
             raise StackError(f"ports already in use: {', '.join(busy)}; is another machbot or emulator running?")
@@ -92,6 +94,16 @@ class EmulatorSuite:
             start_new_session=True,
         )
         self._wait_ready(timeout)
+
+    def _lock(self) -> None:
+        """Hold the machine-wide emulator lock (scripts/test.sh takes it too): the ports are fixed."""
+        import fcntl
+
+        self._lock_file = open(LOCK_PATH, "w")  # noqa: SIM115 - held until the process exits
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise StackError("another machbot emulator suite (a run or a test run) is active on this machine") from exc
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -130,8 +142,10 @@ def sweep_url(project: str = PROJECT) -> str:
     return f"http://127.0.0.1:{PORTS['functions']}/{project}/us-central1/sweep_now"
 
 
-def call_sweeper(grace_seconds: float | None = None, timeout: float = 120.0) -> str:
-    params = {"grace": grace_seconds} if grace_seconds is not None else {}
+def call_sweeper(grace_seconds: float | None = None, timeout: float = 120.0, unclaimed_only: bool = False) -> str:
+    params: dict[str, object] = {"grace": grace_seconds} if grace_seconds is not None else {}
+    if unclaimed_only:
+        params["unclaimed_only"] = "1"
     response = requests.get(sweep_url(), params=params, timeout=timeout)
     response.raise_for_status()
     return response.text

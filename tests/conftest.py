@@ -61,3 +61,39 @@ def published(db, bucket, tiny_models) -> dict[str, Path]:
 
     ensure_published(bucket, db, list(tiny_models.values()))
     return tiny_models
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sweeper_running(request: pytest.FixtureRequest):
+    """While emulator tests run, sweep for never-claimed messages as the deployed scheduler does.
+
+    The Functions emulator starts a worker process per concurrent event on a randomly chosen port
+    and occasionally loses an invocation to a port clash ("socket hang up"); in production the
+    scheduled sweeper recovers such messages, and here it does the same. Only never-claimed
+    messages older than 15 s are re-driven, so tests of leases and late events are untouched, and
+    every recovery is printed.
+    """
+    if not emulators_running():
+        yield
+        return
+    import threading
+
+    from machbot.stack import call_sweeper
+
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(5.0):
+            try:
+                counts = call_sweeper(grace_seconds=15, unclaimed_only=True)
+            except Exception as exc:
+                print(f"sweeper: {exc}")
+                continue
+            if counts.strip() not in ("{}", ""):
+                print(f"sweeper re-drove never-claimed messages: {counts}")
+
+    thread = threading.Thread(target=loop, name="sweeper", daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=10)

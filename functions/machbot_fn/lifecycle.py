@@ -159,7 +159,11 @@ def release(db: firestore.Client, ref: firestore.DocumentReference, claimed: Cla
 
 
 def stale_messages(
-    db: firestore.Client, created_after: datetime, created_before: datetime, limit: int = 100
+    db: firestore.Client,
+    created_after: datetime,
+    created_before: datetime,
+    limit: int = 100,
+    include_expired_leases: bool = True,
 ) -> list[firestore.DocumentSnapshot]:
     """Messages stuck in processing with an expired lease, or never claimed at all.
 
@@ -178,7 +182,7 @@ def stale_messages(
         .order_by("createdAt")
         .limit(limit * 10)
     )
-    found = {s.reference.path: s for s in expired.stream()}
+    found = {s.reference.path: s for s in expired.stream()} if include_expired_leases else {}
     for snap in recent.stream():
         if "status" not in (snap.to_dict() or {}):
             found.setdefault(snap.reference.path, snap)

@@ -156,13 +156,18 @@ def handle_message(services: Services, ref: firestore.DocumentReference, event_t
     return end(lifecycle.done_fields(claim.attempt, result), "done")
 
 
-def sweep(services: Services, window_hours: float = 2.0, grace_seconds: float | None = None) -> dict[str, int]:
+def sweep(
+    services: Services, window_hours: float = 2.0, grace_seconds: float | None = None, unclaimed_only: bool = False
+) -> dict[str, int]:
     """Re-drive messages nobody finished: expired leases and messages never claimed. Returns outcome counts."""
     now = datetime.now(UTC)
     grace = grace_seconds if grace_seconds is not None else services.settings.lease_seconds
     counts: dict[str, int] = {}
     for snap in lifecycle.stale_messages(
-        services.db, now - timedelta(hours=window_hours), now - timedelta(seconds=grace)
+        services.db,
+        now - timedelta(hours=window_hours),
+        now - timedelta(seconds=grace),
+        include_expired_leases=not unclaimed_only,
     ):
         data = snap.to_dict() or {}
         created = data.get("createdAt") if isinstance(data.get("createdAt"), datetime) else None

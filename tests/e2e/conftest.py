@@ -98,34 +98,3 @@ def open_guest(
 def guest(open_guest: Callable[..., ChatPage]) -> ChatPage:
     """A fresh guest signed in on a desktop-sized page, showing the chat."""
     return open_guest()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def sweeper_running(published) -> Iterator[None]:
-    """Sweep for stuck messages every few seconds, as the scheduled sweeper and `machbot run` do.
-
-    The browser tests exercise the product as users meet it, and the product's recovery from a
-    dropped invocation (the Functions emulator occasionally loses one: "socket hang up") is the
-    sweeper. What it re-drives is printed, so a recovery never passes unnoticed.
-    """
-    import threading
-
-    from machbot.stack import call_sweeper
-
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(5.0):
-            try:
-                counts = call_sweeper(grace_seconds=15)
-            except Exception as exc:  # noqa: BLE001 - keep sweeping; the tests report what matters
-                print(f"sweeper: {exc}")
-                continue
-            if counts.strip() not in ("{}", ""):
-                print(f"sweeper re-drove stuck messages: {counts}")
-
-    thread = threading.Thread(target=loop, name="sweeper", daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=10)
