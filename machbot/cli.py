@@ -164,6 +164,90 @@ def models_list() -> None:
     console.print(table)
 
 
+@app.command()
+def train(
+    model: Annotated[str, typer.Argument(help="bert, distilbert, roberta, electra, mobilebert or t5.")],
+    base: Annotated[str, typer.Option(help="minilm (offline), random, a local directory or a Hub id.")] = "minilm",
+    epochs: Annotated[int, typer.Option(min=1)] = 3,
+    lr: Annotated[float, typer.Option(help="Peak learning rate (AdamW, linear decay).")] = 1e-4,
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    teacher: Annotated[str | None, typer.Option(help="Distil from a trained classifier dir, or 'best'.")] = None,
+    runs: Annotated[Path, typer.Option(help="Where runs (logs, checkpoints, best model) go.")] = Path("runs"),
+    threads: Annotated[int, typer.Option(min=1)] = 2,
+) -> None:
+    """Fine-tune a classifier or the T5 replier (resumes from runs/<model>/checkpoint.pt)."""
+    from machbot_train import defaults
+
+    try:
+        best = defaults.train(
+            model,
+            base=base,
+            epochs=epochs,
+            lr=lr,
+            out_dir=runs,
+            batch_size=batch_size,
+            teacher=teacher,
+            threads=threads,
+        )
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        fail(str(exc))
+    console.print({k: v for k, v in best.items() if not isinstance(v, dict)})
+
+
+@app.command()
+def evaluate(
+    version_dir: Annotated[Path, typer.Argument(help="An exported version directory (manifest.json inside).")],
+    trained: Annotated[Path | None, typer.Option(help="The PyTorch model it came from, for fp32 vs int8.")] = None,
+) -> None:
+    """Evaluate an exported model on the test split (classifier) or held-out dialogues (replier)."""
+    from machbot_train import defaults
+
+    if not (version_dir / "manifest.json").is_file():
+        fail(f"{version_dir} has no manifest.json: pass an exported version directory")
+    try:
+        result = defaults.evaluate(version_dir, trained)
+    except (ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    console.print({k: v for k, v in result.items() if not isinstance(v, (dict, list))})
+
+
+@app.command()
+def export(
+    trained_dir: Annotated[Path, typer.Argument(help="A trained model directory, e.g. runs/bert/best.")],
+    out: Annotated[Path, typer.Option(help="Registry root: <out>/<id>/<version>/ is written.")] = Path(
+        "build/registry"
+    ),
+    model_id: Annotated[str | None, typer.Option("--id", help="Model id (default: the architecture).")] = None,
+    version: Annotated[str | None, typer.Option(help="Version name (default: YYYYMMDD-N).")] = None,
+) -> None:
+    """Export to int8 ONNX + tokenizer.json + manifest.json, checked against the PyTorch model."""
+    from machbot_train import defaults
+
+    if not trained_dir.is_dir():
+        fail(f"{trained_dir} is not a directory")
+    try:
+        path = defaults.export(trained_dir, out, model_id=model_id, version=version)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        fail(str(exc))
+    console.print(f"exported {path}")
+
+
+@app.command()
+def rebuild(
+    models: Annotated[str, typer.Option(help="'all' or a comma-separated subset.")] = "all",
+    train_missing: Annotated[bool, typer.Option(help="Train models that have no finished run.")] = True,
+) -> None:
+    """Rebuild the shipped default models end to end: train (resuming), export, evaluate, install."""
+    from machbot_train import defaults
+
+    try:
+        built = defaults.rebuild_all(models=models, train_missing=train_missing)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        fail(str(exc))
+    for model_id, path in built.items():
+        console.print(f"{model_id:11} {path}")
+
+
 def _model_action(action: str, model_id: str, version: str | None = None) -> None:
     """verify | promote | rollback one model version in the bucket, with a one-line outcome."""
     import tempfile
