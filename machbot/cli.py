@@ -87,6 +87,8 @@ def run(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    # A shell starts background jobs with SIGINT ignored; Ctrl-C / kill -INT must still stop us.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         use_emulators()
         with console.status("publishing the default models into the bucket"):
