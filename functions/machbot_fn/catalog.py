@@ -66,7 +66,8 @@ def record_refused(db: firestore.Client, model_id: str, version: str, reason: st
     )
 
 
-def record_ensemble(db: firestore.Client, members: list[str], metrics: dict[str, Any] | None = None) -> None:
+def record_ensemble(db: firestore.Client, members: list[str], trained: bool) -> None:
+    """Offer `ensemble` in the picker: the listed classifiers vote (probability averaging)."""
     db.collection(COLLECTION).document(ENSEMBLE_ID).set(
         {
             "id": ENSEMBLE_ID,
@@ -74,10 +75,9 @@ def record_ensemble(db: firestore.Client, members: list[str], metrics: dict[str,
             "task": "ensemble",
             "version": "+".join(members),
             "members": members,
-            "trained": True,
+            "trained": trained,
             "status": SERVING,
             "statusReason": "",
-            "metrics": metrics or {},
             "updatedAt": firestore.SERVER_TIMESTAMP,
         },
         merge=True,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,10 +20,10 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from machbot_fn import lifecycle
+from machbot_fn import ensemble, lifecycle
 from machbot_fn.contract import MessageRequest, parse_message
 from machbot_fn.errors import MachbotError, ModelUnavailable, TransientError, UnknownModel
-from machbot_fn.labels import REPLIER_ID
+from machbot_fn.labels import ENSEMBLE_ID, REPLIER_ID
 from machbot_fn.manifest import CLASSIFICATION
 from machbot_fn.registry import ModelRegistry
 from machbot_fn.settings import Settings
@@ -65,16 +66,25 @@ def _history(db: firestore.Client, ref: firestore.DocumentReference, request: Me
     return texts[-turns:]
 
 
+def _classifier(services: Services, model_id: str) -> tuple[Callable[[str], Any], dict[str, Any]]:
+    """What classifies this message, and how `servedBy.classifier` names it."""
+    if model_id == ENSEMBLE_ID:
+        members = ensemble.load(services.registry)
+        return members, members.served_by()
+    model = services.registry.get(model_id)
+    if model.manifest.task != CLASSIFICATION:
+        raise UnknownModel(f"{model_id!r} is a {model.manifest.task} model, not an emotion classifier")
+    return model.runner, {"id": model.manifest.id, "version": model.version, "sha256": model.main_sha256}
+
+
 def answer(services: Services, ref: firestore.DocumentReference, request: MessageRequest) -> dict[str, Any]:
     """Classify and reply; return the function-owned fields of a done message."""
     t0 = time.perf_counter()
     cold = services.handled == 0
-    classifier = services.registry.get(request.model)
-    if classifier.manifest.task != CLASSIFICATION:
-        raise UnknownModel(f"{request.model!r} is a {classifier.manifest.task} model, not an emotion classifier")
+    classify, served_by = _classifier(services, request.model)
     replier = services.registry.get(REPLIER_ID)
     t1 = time.perf_counter()
-    emotion = classifier.runner(request.text)
+    emotion = classify(request.text)
     t2 = time.perf_counter()
     history = _history(services.db, ref, request, services.settings.history_turns)
     reply_text = replier.runner(request.text, emotion.label, history)
@@ -84,11 +94,7 @@ def answer(services: Services, ref: firestore.DocumentReference, request: Messag
         "emotion": emotion.to_dict(),
         "reply": {"text": reply_text, "model": {"id": replier.manifest.id, "version": replier.version}},
         "servedBy": {
-            "classifier": {
-                "id": classifier.manifest.id,
-                "version": classifier.version,
-                "sha256": classifier.main_sha256,
-            },
+            "classifier": served_by,
             "replier": {"id": replier.manifest.id, "version": replier.version},
         },
         "timings": {

@@ -90,6 +90,9 @@ def ensure_published(bucket: Bucket, db: firestore.Client | None, directories: l
             actions.append(f"serving {manifest.id} {manifest.version}")
         elif current == manifest.version and db is not None:
             catalog.record_serving(db, manifest)
+    classifiers = [m for m in map(read_local_version, directories) if m.is_classifier]
+    if db is not None and len(classifiers) >= 2:
+        catalog.record_ensemble(db, [m.id for m in classifiers], trained=all(m.trained for m in classifiers))
     return actions
 
 

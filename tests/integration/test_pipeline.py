@@ -75,3 +75,14 @@ def test_conversation_history_reaches_the_replier(db, published, user: User) -> 
     doc = wait_final(db, second)
     assert doc["status"]["state"] == "done"
     assert doc["reply"]["text"]
+
+
+def test_the_ensemble_answers_with_every_classifier_voting(db, published, user: User) -> None:
+    doc = wait_final(db, user.send("i can't believe i won the whole thing", model="ensemble"))
+    assert doc["status"]["state"] == "done", doc.get("error")
+    served = doc["servedBy"]["classifier"]
+    assert served["id"] == "ensemble"
+    assert {m["id"] for m in served["members"]} == {"bert", "distilbert", "roberta", "electra", "mobilebert"}
+    assert math.isclose(sum(doc["emotion"]["scores"].values()), 1.0, abs_tol=1e-4)
+    catalog = db.document("models/ensemble").get().to_dict()
+    assert catalog["task"] == "ensemble" and len(catalog["members"]) == 5

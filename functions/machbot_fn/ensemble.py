@@ -1,0 +1,60 @@
+"""`ensemble`: every published classifier votes by averaging its probabilities.
+
+It is chosen like any model id (`model: "ensemble"`) and answers with the same `emotion` shape;
+`servedBy.classifier` names each member version that took part.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from machbot_fn.classifier import Emotion
+from machbot_fn.errors import ModelUnavailable, UnknownModel
+from machbot_fn.labels import CLASSIFIER_IDS, EMOTIONS, ENSEMBLE_ID
+from machbot_fn.registry import ModelRegistry, ServedModel
+
+MIN_MEMBERS = 2
+
+
+def average(emotions: list[Emotion]) -> Emotion:
+    """Mean probability per label (each member's scores are keyed by label, so order cannot mix up)."""
+    probs = np.array([[e.scores[label] for label in EMOTIONS] for e in emotions]).mean(axis=0)
+    top = int(np.argmax(probs))
+    return Emotion(
+        label=EMOTIONS[top], score=float(probs[top]), scores=dict(zip(EMOTIONS, map(float, probs), strict=True))
+    )
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    members: tuple[ServedModel, ...]
+
+    def __call__(self, text: str) -> Emotion:
+        return average([m.runner(text) for m in self.members])
+
+    def served_by(self) -> dict[str, Any]:
+        parts = [{"id": m.manifest.id, "version": m.version, "sha256": m.main_sha256} for m in self.members]
+        digest = hashlib.sha256("".join(p["sha256"] for p in parts).encode()).hexdigest()
+        return {
+            "id": ENSEMBLE_ID,
+            "version": "+".join(f"{p['id']}@{p['version']}" for p in parts),
+            "sha256": digest,
+            "members": parts,
+        }
+
+
+def load(registry: ModelRegistry, candidates: tuple[str, ...] = CLASSIFIER_IDS) -> Ensemble:
+    """The classifiers that can serve now; members that are unpublished or broken sit this one out."""
+    members = []
+    for model_id in candidates:
+        try:
+            members.append(registry.get(model_id))
+        except (UnknownModel, ModelUnavailable):
+            continue
+    if len(members) < MIN_MEMBERS:
+        raise ModelUnavailable(f"the ensemble needs at least {MIN_MEMBERS} classifiers; {len(members)} can serve")
+    return Ensemble(tuple(members))
