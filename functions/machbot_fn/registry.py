@@ -5,6 +5,12 @@ Bucket layout: `models/<id>/CURRENT` (the version string) and `models/<id>/<vers
 cache once, verified (checksums, schema, a smoke inference) and kept in memory keyed by version.
 CURRENT is re-read at most every `recheck_seconds`, so a swap serves within seconds, no redeploy.
 A version that fails verification is remembered as bad; the previous good one keeps serving.
+
+Every bucket call is bounded. The storage library's default retries a refused connection for two
+minutes, longer than the function's 60 s timeout: an outage would kill each attempt before it could
+release its claim or give up with `model_unavailable`, and a served model's periodic re-check would
+stall every message behind it. Here a call retries for at most `bucket_retry_seconds`, and the
+re-check of a model that is already serving makes one short attempt, then keeps serving.
 """
 
 from __future__ import annotations
@@ -20,17 +26,28 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from google.api_core import exceptions as gexc
+from google.cloud.storage.retry import DEFAULT_RETRY
 
 from machbot_fn.errors import ManifestError, ModelUnavailable, TransientError, UnknownModel
 from machbot_fn.manifest import CLASSIFICATION, GENERATION, Manifest, parse_manifest
 
 log = logging.getLogger(__name__)
 MODELS_PREFIX = "models"
+BUCKET_RETRY_SECONDS = 10.0  # total retry budget of one bucket call, well inside the function's 60 s
+CONNECT_TIMEOUT = 5.0  # seconds to open a connection to the bucket
+READ_TIMEOUT = 60.0  # seconds of silence mid-download before the attempt fails
+QUICK_TIMEOUT = (3.0, 10.0)  # the re-check of a model that is serving: one short attempt, no retries
+
+
+def bounded(retry_seconds: float = BUCKET_RETRY_SECONDS) -> dict[str, Any]:
+    """Keyword arguments for one google-cloud-storage call: retried for at most `retry_seconds` (0: once)."""
+    retry = DEFAULT_RETRY.with_timeout(retry_seconds) if retry_seconds > 0 else None
+    return {"retry": retry, "timeout": (CONNECT_TIMEOUT, READ_TIMEOUT) if retry else QUICK_TIMEOUT}
 
 
 class Blob(Protocol):
-    def download_as_bytes(self) -> bytes: ...
-    def download_to_filename(self, filename: str) -> None: ...
+    def download_as_bytes(self, **kwargs: Any) -> bytes: ...
+    def download_to_filename(self, filename: str, **kwargs: Any) -> None: ...
     def upload_from_filename(self, filename: str) -> None: ...
     def upload_from_string(self, data: str | bytes, content_type: str = ...) -> None: ...
     def exists(self) -> bool: ...
@@ -48,10 +65,10 @@ def version_prefix(model_id: str, version: str) -> str:
     return f"{MODELS_PREFIX}/{model_id}/{version}"
 
 
-def read_current(bucket: Bucket, model_id: str) -> str | None:
+def read_current(bucket: Bucket, model_id: str, retry_seconds: float = BUCKET_RETRY_SECONDS) -> str | None:
     """The version CURRENT names, or None when the model was never published."""
     try:
-        raw = bucket.blob(current_path(model_id)).download_as_bytes()
+        raw = bucket.blob(current_path(model_id)).download_as_bytes(**bounded(retry_seconds))
     except gexc.NotFound:
         return None
     except (gexc.GoogleAPICallError, gexc.RetryError, OSError) as exc:
@@ -133,6 +150,7 @@ class ModelRegistry:
         threads: int = 1,
         clock: Callable[[], float] = time.monotonic,
         on_refused: Callable[[str, str, str], None] | None = None,
+        bucket_retry_seconds: float = BUCKET_RETRY_SECONDS,
     ) -> None:
         self._bucket = bucket
         self._cache_dir = Path(cache_dir)
@@ -140,6 +158,7 @@ class ModelRegistry:
         self._threads = threads
         self._clock = clock
         self._on_refused = on_refused
+        self._retry_seconds = bucket_retry_seconds
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
 
@@ -157,14 +176,17 @@ class ModelRegistry:
         with entry.lock:
             now = self._clock()
             if now - entry.checked_at >= self._recheck or entry.current is None:
+                # With a version serving, a re-check must not hold up the messages waiting on this lock.
+                retry = 0.0 if entry.served else self._retry_seconds
                 try:
-                    current = read_current(self._bucket, model_id)
+                    current = read_current(self._bucket, model_id, retry)
                 except TransientError:
                     if entry.served is None:
                         raise
                     log.warning("bucket unreachable; %s keeps serving %s", model_id, entry.served.version)
                     current = entry.current
-                entry.current, entry.checked_at = current, now
+                # Stamped after the call: a slow or failed check waits a full interval before the next one.
+                entry.current, entry.checked_at = current, self._clock()
             if entry.current is None:
                 raise UnknownModel(f"no model named {model_id!r} is published")
             if entry.served and entry.served.version == entry.current:
@@ -172,6 +194,18 @@ class ModelRegistry:
             if entry.current not in entry.bad:
                 try:
                     entry.served = self._load(model_id, entry.current)
+                    return entry.served
+                except TransientError as exc:
+                    if entry.served is None:
+                        raise
+                    # Not a verdict on the new version: it is tried again after the re-check interval.
+                    log.warning(
+                        "bucket unreachable loading %s %s (%s); keeps serving %s",
+                        model_id,
+                        entry.current,
+                        exc,
+                        entry.served.version,
+                    )
                     return entry.served
                 except ModelUnavailable as exc:
                     entry.bad[entry.current] = str(exc)
@@ -186,7 +220,7 @@ class ModelRegistry:
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(dest.name + ".part")
         try:
-            self._bucket.blob(name).download_to_filename(str(tmp))
+            self._bucket.blob(name).download_to_filename(str(tmp), **bounded(self._retry_seconds))
         except gexc.NotFound as exc:
             raise ManifestError(f"{name} is listed but not in the bucket") from exc
         except (gexc.GoogleAPICallError, gexc.RetryError, OSError) as exc:
@@ -196,7 +230,7 @@ class ModelRegistry:
     def fetch_manifest(self, model_id: str, version: str) -> Manifest:
         prefix = version_prefix(model_id, version)
         try:
-            raw = self._bucket.blob(f"{prefix}/manifest.json").download_as_bytes()
+            raw = self._bucket.blob(f"{prefix}/manifest.json").download_as_bytes(**bounded(self._retry_seconds))
         except gexc.NotFound as exc:
             raise ManifestError(f"{model_id} {version}: no manifest.json in the bucket") from exc
         except (gexc.GoogleAPICallError, gexc.RetryError, OSError) as exc:

@@ -24,14 +24,14 @@ class MemoryBlob:
         if self.bucket.down:
             raise gexc.ServiceUnavailable("bucket down")
 
-    def download_as_bytes(self) -> bytes:
+    def download_as_bytes(self, **call: object) -> bytes:
         self._check()
         if self.name not in self.bucket.files:
             raise gexc.NotFound(self.name)
         self.bucket.downloads.append(self.name)
         return self.bucket.files[self.name]
 
-    def download_to_filename(self, filename: str) -> None:
+    def download_to_filename(self, filename: str, **call: object) -> None:
         Path(filename).write_bytes(self.download_as_bytes())
 
     def upload_from_string(self, data: str | bytes, content_type: str = "") -> None:
