@@ -1,6 +1,7 @@
 // Security rules, table-driven: every case is one allow/deny expectation against the emulator.
 // Runs under `firebase emulators:exec` (scripts/test.sh), which sets FIRESTORE_EMULATOR_HOST.
 import { after, before, beforeEach, describe, test } from "node:test";
+import assert from "node:assert/strict";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import {
   assertFails, assertSucceeds, initializeTestEnvironment,
@@ -8,6 +9,7 @@ import {
 import {
   collection, deleteDoc, doc, getDoc, getDocs, serverTimestamp, setDoc, setLogLevel, Timestamp, updateDoc, query, where,
 } from "firebase/firestore";
+import { ruleCoverage } from "./coverage.mjs";
 
 setLogLevel("silent"); // denials are the expected outcome of half the cases
 
@@ -93,6 +95,7 @@ const cases = [
   ["feedback on a message not yet answered", false, () => updateDoc(doc(alice(), "users/alice/messages/pending1"), fb())],
   ["feedback with an unknown label", false, () => updateDoc(doc(alice(), "users/alice/messages/done1"), fb("boredom"))],
   ["feedback with a forged time", false, () => updateDoc(doc(alice(), "users/alice/messages/done1"), { feedback: { label: "joy", at: Timestamp.fromMillis(0) } })],
+  ["feedback without a time", false, () => updateDoc(doc(alice(), "users/alice/messages/done1"), { feedback: { label: "joy" } })],
   ["feedback with extra keys", false, () => updateDoc(doc(alice(), "users/alice/messages/done1"), { feedback: { label: "joy", at: serverTimestamp(), by: "x" } })],
   ["feedback as a string", false, () => updateDoc(doc(alice(), "users/alice/messages/done1"), { feedback: "joy" })],
   ["owner edits text after sending", false, () => updateDoc(doc(alice(), "users/alice/messages/done1"), { text: "edited" })],
@@ -121,4 +124,17 @@ describe("firestore.rules", () => {
       await (allowed ? assertSucceeds(op()) : assertFails(op()));
     });
   }
+});
+
+// Runs after every case above: each condition of firestore.rules must have been evaluated by one.
+test("coverage: every condition of firestore.rules is evaluated", async () => {
+  const res = await fetch(`http://${process.env.FIRESTORE_EMULATOR_HOST}/emulator/v1/projects/${PROJECT}:ruleCoverage`);
+  assert.equal(res.status, 200, "the emulator's coverage report is unavailable");
+  const report = await res.json();
+  mkdirSync("test-results", { recursive: true });
+  writeFileSync("test-results/firestore-rules-coverage.json", JSON.stringify(report));
+  const result = ruleCoverage(report);
+  console.log(result.summary);
+  for (const condition of result.oneSided) console.log(`  one outcome only: ${condition}`);
+  assert.deepEqual(result.missed, [], `conditions no case evaluates:\n  ${result.missed.join("\n  ")}`);
 });
