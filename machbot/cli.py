@@ -335,6 +335,27 @@ def latency_cmd(
 
 
 @app.command()
+def bench(
+    models_dir: Annotated[
+        Path | None, typer.Option(help="A folder of <id>/<version>/ models (default: the default versions).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write results.json, report.md and the plots.")] = Path(
+        "bench-results"
+    ),
+    quick: Annotated[bool, typer.Option("--quick", help="A smoke run: few messages, a minute or two.")] = False,
+    skip_e2e: Annotated[bool, typer.Option("--skip-e2e", help="No emulators: skip write->reply timing.")] = False,
+) -> None:
+    """Benchmark serving against its baselines, side by side in one run (ratios), and write a report."""
+    from machbot.bench.common import BenchError
+    from machbot.bench.runner import run_bench
+
+    try:
+        run_bench(models_dir, out, quick=quick, with_e2e=not skip_e2e, console=console)
+    except BenchError as exc:
+        fail(str(exc))
+
+
+@app.command()
 def sweep(grace: Annotated[float, typer.Option(help="Only messages older than this many seconds.")] = 60.0) -> None:
     """Re-drive stuck messages now (the emulators run no schedules)."""
     from machbot.stack import call_sweeper

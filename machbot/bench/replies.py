@@ -1,0 +1,106 @@
+"""2. Reply latency: the served ONNX greedy loop (with and without the key/value cache) vs transformers
+`generate()` (greedy, the same max_new_tokens) on the same prompts, one thread, interleaved.
+
+The prompts are what the function builds: the detected emotion, the message, no earlier turns. The
+PyTorch T5 is the export's recorded source, runs/t5/best for a trained replier, or the seeded tiny
+configuration rebuilt for an untrained placeholder.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from machbot.bench.common import Context, interleaved, ratio, stats, torch_source
+from machbot_fn.labels import EMOTIONS
+from machbot_fn.manifest import Manifest
+from machbot_fn.replier import Replier, build_prompt
+
+
+def torch_replier(manifest: Manifest, vocab_size: int) -> tuple[Any | None, str]:
+    from transformers import T5ForConditionalGeneration
+
+    source, note = torch_source(manifest.id, manifest)
+    if source is not None:
+        return T5ForConditionalGeneration.from_pretrained(source).eval(), note
+    if not manifest.trained:
+        from machbot_train.tiny_models import tiny_replier_model
+
+        return tiny_replier_model(
+            vocab_size
+        ), "tiny configuration rebuilt with the placeholder's seed (the same weights)"
+    return None, "no PyTorch weights found for this trained export: generate() baseline skipped"
+
+
+def generate_runner(model: Any, replier: Replier) -> Any:
+    import torch
+
+    eos = replier.eos_id
+
+    def run(prompt: str) -> list[int]:
+        input_ids, mask = replier.encode(prompt)
+        with torch.inference_mode():
+            out = model.generate(
+                input_ids=torch.from_numpy(input_ids),
+                attention_mask=torch.from_numpy(mask),
+                do_sample=False,
+                num_beams=1,
+                max_new_tokens=replier.max_new_tokens,
+                min_new_tokens=0,
+            )[0].tolist()[1:]  # drop the decoder start token
+        return out[: out.index(eos)] if eos in out else out
+
+    return run
+
+
+def run(ctx: Context) -> dict[str, Any]:
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    torch.set_num_threads(1)
+    hf_logging.set_verbosity_error()
+    model_id = ctx.replier_id
+    if model_id is None:
+        return {"skipped": "no replier among the models"}
+    manifest = ctx.manifests[model_id]
+    replier = Replier(manifest, ctx.versions[model_id], threads=1)
+    n = ctx.n(30, 6)
+    labels = ctx.messages.labels or [0] * n
+    prompts = [build_prompt(EMOTIONS[labels[i]], [], t) for i, t in enumerate(ctx.messages.texts[:n])]
+    runners: dict[str, Any] = {"onnx_plain": replier.generate_ids_plain}
+    if replier.uses_cache:
+        runners["onnx_kv_cache"] = replier.generate_ids_cached
+    model, source = torch_replier(manifest, replier.tokenizer.get_vocab_size())
+    if model is not None:
+        runners["torch_generate"] = generate_runner(model, replier)
+    times, outputs = interleaved(runners, prompts, warmup=1, block=5)
+    tokens = {k: sum(len(o) for o in v) for k, v in outputs.items()}
+    result: dict[str, Any] = {
+        "description": "one reply per call (encoder + greedy loop), one thread; prompt tokenization included",
+        "version": manifest.version,
+        "trained": manifest.trained,
+        "max_new_tokens": replier.max_new_tokens,
+        "prompts": len(prompts),
+        "served_path": "onnx_kv_cache" if replier.uses_cache else "onnx_plain",
+        "baseline": "transformers generate() (greedy); speed-up = generate() time / time",
+        "baseline_source": source,
+        "latency_ms": {k: stats(v) for k, v in times.items()},
+        "mean_new_tokens": {k: round(t / len(prompts), 2) for k, t in tokens.items()},
+        "ms_per_token": {k: round(sum(times[k]) / max(1, tokens[k]), 3) for k in times},
+    }
+    lat = result["latency_ms"]
+    if "torch_generate" in lat:
+        result["speedup_vs_generate"] = {
+            k: {q: ratio(lat["torch_generate"][q], lat[k][q]) for q in ("p50", "p95")}
+            for k in lat
+            if k != "torch_generate"
+        }
+        result["same_tokens_as_generate"] = {
+            k: round(sum(a == b for a, b in zip(v, outputs["torch_generate"], strict=True)) / len(prompts), 3)
+            for k, v in outputs.items()
+            if k != "torch_generate"
+        }
+    if "onnx_kv_cache" in lat:
+        result["kv_cache_speedup_vs_plain"] = {
+            q: ratio(lat["onnx_plain"][q], lat["onnx_kv_cache"][q]) for q in ("p50", "p95")
+        }
+    return result
