@@ -13,7 +13,8 @@ ONNX signatures. Classifier `model.onnx`: inputs `input_ids`, `attention_mask` (
 -> `logits` (float32, [batch, labels]). Replier (task `text2text-generation`): `encoder.onnx`
 (`input_ids`, `attention_mask` -> `last_hidden_state`) and `decoder.onnx` (`input_ids`,
 `encoder_hidden_states`, `encoder_attention_mask` -> `logits` [batch, seq, vocab]), plus
-`generation`: `{decoder_start_token_id, eos_token_id, pad_token_id, max_new_tokens}`.
+`generation`: `{decoder_start_token_id, eos_token_id, pad_token_id, max_new_tokens}` and optionally
+`no_repeat_ngram_size` (greedy search never repeats an n-gram of that size; 0 or absent = off).
 Optionally a replier also ships a key/value-cache decoder, which the serving loop then prefers
 (one token per step instead of the whole prefix): `cross_kv.onnx` (`encoder_hidden_states` ->
 `cross_k`, `cross_v` [layers, batch, heads, enc_seq, d_kv]) and `decoder_step.onnx` (`input_ids`

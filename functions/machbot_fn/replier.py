@@ -54,6 +54,20 @@ def tidy(text: str) -> str:
 CACHE_FILES = ("cross_kv.onnx", "decoder_step.onnx")
 
 
+def banned_tokens(decoder_ids: Sequence[int], n: int) -> set[int]:
+    """Tokens that would complete an n-gram already in `decoder_ids` (as transformers' no_repeat_ngram_size).
+
+    A small model left alone loops ("i am so sorry to hear that. i am so sorry to hear that...");
+    forbidding repeated trigrams breaks the loop without changing anything else about greedy search.
+    """
+    if n <= 0 or len(decoder_ids) + 1 < n:
+        return set()
+    prefix = tuple(decoder_ids[len(decoder_ids) - n + 1 :]) if n > 1 else ()
+    return {
+        decoder_ids[i + n - 1] for i in range(len(decoder_ids) - n + 1) if tuple(decoder_ids[i : i + n - 1]) == prefix
+    }
+
+
 class Replier:
     """A published T5 replier: `encoder.onnx`, `decoder.onnx`, `tokenizer.json` and generation settings.
 
@@ -80,6 +94,7 @@ class Replier:
         self.eos_id = int(gen["eos_token_id"])
         self.pad_id = int(gen["pad_token_id"])
         self.max_new_tokens = int(gen["max_new_tokens"])
+        self.no_repeat_ngram_size = int(gen.get("no_repeat_ngram_size", 0))
 
     def _load_decoder(self) -> ort.InferenceSession:
         return load_session(self.model_dir / "decoder.onnx", self.threads)
@@ -101,6 +116,14 @@ class Replier:
         (hidden,) = self.encoder.run(["last_hidden_state"], {"input_ids": input_ids, "attention_mask": mask})
         return hidden, mask
 
+    def _pick(self, logits: np.ndarray, decoder_ids: list[int]) -> int:
+        """The greedy choice, skipping tokens that would repeat an n-gram already generated."""
+        banned = banned_tokens(decoder_ids, self.no_repeat_ngram_size)
+        if banned:
+            logits = logits.copy()
+            logits[list(banned)] = -np.inf
+        return int(np.argmax(logits))
+
     def generate_ids(self, prompt: str) -> list[int]:
         """Greedy decoding; the generated ids without the start token and without the final eos."""
         return self.generate_ids_cached(prompt) if self.uses_cache else self.generate_ids_plain(prompt)
@@ -119,7 +142,7 @@ class Replier:
                     "encoder_attention_mask": mask,
                 },
             )
-            token = int(np.argmax(logits[0, -1]))
+            token = self._pick(logits[0, -1], decoder_ids)
             if token == self.eos_id:
                 break
             out.append(token)
@@ -137,6 +160,7 @@ class Replier:
         past_v = past_k
         out: list[int] = []
         token = self.start_id
+        decoder_ids = [self.start_id]
         for _ in range(self.max_new_tokens):
             logits, past_k, past_v = self.decoder_step.run(
                 ["logits", "present_k", "present_v"],
@@ -149,10 +173,11 @@ class Replier:
                     "past_v": past_v,
                 },
             )
-            token = int(np.argmax(logits[0]))
+            token = self._pick(logits[0], decoder_ids)
             if token == self.eos_id:
                 break
             out.append(token)
+            decoder_ids.append(token)
         return out
 
     def __call__(self, text: str, emotion: str, history: Sequence[str] = ()) -> str:

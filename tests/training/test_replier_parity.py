@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from machbot_train.tiny_models import tiny_replier_model, tiny_unigram
 from machbot_train.version_dir import read_manifest
 
 MAX_NEW_TOKENS = 10
+NO_REPEAT = 2  # small, so the tiny model's repetitive output actually hits the rule
 PROMPTS = [
     build_prompt("joy", [], "i got the job!"),
     build_prompt("sadness", ["my cat is ill", "oh no, what happened?"], "the vet says it is serious"),
@@ -43,6 +45,7 @@ def tiny_t5(tiny_root: Path) -> tuple[T5ForConditionalGeneration, Replier, Repli
             max_new_tokens=MAX_NEW_TOKENS,
             quantize=quantize,
             overwrite=True,
+            no_repeat_ngram_size=NO_REPEAT,
         )
         repliers.append(Replier(read_manifest(version_dir), version_dir))
     return model, repliers[0], repliers[1]
@@ -58,6 +61,7 @@ def _generate(model: T5ForConditionalGeneration, replier: Replier, prompt: str) 
             num_beams=1,
             max_new_tokens=MAX_NEW_TOKENS,
             min_new_tokens=0,
+            no_repeat_ngram_size=replier.no_repeat_ngram_size,
         )[0].tolist()
     assert out[0] == model.config.decoder_start_token_id
     tokens = out[1:]
@@ -96,6 +100,7 @@ def test_a_version_without_cache_graphs_uses_the_plain_loop(tiny_t5: tuple, tiny
         quantize=False,
         overwrite=True,
         kv_cache=False,
+        no_repeat_ngram_size=0,
     )
     plain = Replier(read_manifest(version_dir), version_dir)
     assert not plain.uses_cache
@@ -104,7 +109,10 @@ def test_a_version_without_cache_graphs_uses_the_plain_loop(tiny_t5: tuple, tiny
 
 def test_the_parity_check_is_not_vacuous(tiny_t5: tuple) -> None:
     _, fp32, _ = tiny_t5
-    assert any(len(fp32.generate_ids(p)) >= 3 for p in PROMPTS), "every generation ended at once"
+    generated = [fp32.generate_ids(p) for p in PROMPTS]
+    assert any(len(ids) >= 3 for ids in generated), "every generation ended at once"
+    # With no_repeat_ngram_size=2 no bigram may appear twice (the tiny model would otherwise loop).
+    assert all(len(set(pairwise(ids))) == max(len(ids) - 1, 0) for ids in generated)
 
 
 def test_int8_replier_produces_text(tiny_t5: tuple) -> None:

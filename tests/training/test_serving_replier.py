@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from machbot_fn.replier import MAX_HISTORY, build_prompt, tidy
+from machbot_fn.replier import MAX_HISTORY, banned_tokens, build_prompt, tidy
 
 
 def test_build_prompt_format() -> None:
@@ -28,3 +28,11 @@ def test_tidy() -> None:
     assert tidy("  i 'm so sorry . i hope it gets better !") == "I 'm so sorry. I hope it gets better!"
     assert tidy("that's great. what did you do?") == "That's great. What did you do?"
     assert tidy("") == ""
+
+
+def test_banned_tokens_forbid_repeating_an_ngram() -> None:
+    assert banned_tokens([0, 5, 6, 7, 5, 6], 3) == {7}  # "5 6 7" exists, so after "5 6" 7 is banned
+    assert banned_tokens([0, 5, 6, 7, 5], 2) == {6}
+    assert banned_tokens([0, 5, 6], 3) == set()  # "5 6" never appeared before
+    assert banned_tokens([0, 5], 0) == set()
+    assert banned_tokens([0], 3) == set()

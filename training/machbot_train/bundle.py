@@ -24,6 +24,7 @@ from machbot_train.version_dir import created_timestamp, display_name, framework
 CLASSIFIER_MAX_LENGTH = 128
 REPLIER_MAX_LENGTH = 96
 MAX_NEW_TOKENS = 40
+NO_REPEAT_NGRAM_SIZE = 3  # the small replier loops on its favourite sentence without it
 
 
 class ExportError(RuntimeError):
@@ -160,6 +161,7 @@ def package_replier(
     current: bool = False,
     display: str | None = None,
     kv_cache: bool = True,
+    no_repeat_ngram_size: int = NO_REPEAT_NGRAM_SIZE,
 ) -> Path:
     """Write a replier version directory (encoder.onnx, decoder.onnx, tokenizer.json, manifest.json),
     with `kv_cache` also cross_kv.onnx + decoder_step.onnx, which the serving loop prefers."""
@@ -169,6 +171,7 @@ def package_replier(
         "eos_token_id": int(cfg.eos_token_id),
         "pad_token_id": int(cfg.pad_token_id),
         "max_new_tokens": int(max_new_tokens),
+        "no_repeat_ngram_size": int(no_repeat_ngram_size),
     }
     version_dir = _new_version_dir(out_dir, model_id, version, overwrite)
     try:
