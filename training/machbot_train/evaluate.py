@@ -65,6 +65,12 @@ def short_init(manifest: Manifest) -> str:
     return str(base or prov.get("init", "?"))
 
 
+def _epochs(manifest: Manifest) -> str:
+    """ "completed/planned" epochs of the run the version came from ("" when unknown)."""
+    done, planned = manifest.provenance.get("epochs_completed"), manifest.provenance.get("epochs_planned")
+    return f"{done}/{planned}" if done is not None and planned is not None else ""
+
+
 def _onnx_logits(clf: EmotionClassifier, texts: list[str], batch_size: int = 64) -> np.ndarray:
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths batch with little padding
     out = np.zeros((len(texts), len(EMOTIONS)), dtype=np.float32)
@@ -124,7 +130,8 @@ def evaluate_classifier(
         "arch": manifest.arch,
         "display_name": manifest.display_name,
         "trained": manifest.trained,
-        "init": manifest.provenance.get("init"),
+        "init": short_init(manifest),
+        "epochs": _epochs(manifest),
         "split": split,
         "n": len(data),
         "served": served_key,
@@ -194,11 +201,11 @@ def write_classifier_report(report_dir: Path = REPORT_DIR, order: tuple[str, ...
         "ONNX model the function serves (onnxruntime dynamic quantisation). Latency: one message at a time",
         "(tokenize + forward), one thread, p50 / p95 in ms, measured on a shared 2-core machine under load,",
         "so compare the columns with each other rather than with other machines. Size: weights file (fp32)",
-        "and model.onnx (int8).",
+        "and model.onnx (int8). Epochs: completed / planned in the run the model comes from.",
         "",
-        "| model | init | fp32 acc | fp32 macro-F1 | int8 acc | int8 macro-F1 | surprise F1 (int8) | Δacc (pts) "
+        "| model | init | epochs | fp32 acc | fp32 macro-F1 | int8 acc | int8 macro-F1 | surprise F1 (int8) | Δacc (pts) "
         "| fp32 ms p50/p95 | int8 ms p50/p95 | fp32 MB | int8 MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for i in ids:
         r = results[i]
@@ -215,7 +222,7 @@ def write_classifier_report(report_dir: Path = REPORT_DIR, order: tuple[str, ...
 
         init = r.get("init") or ""
         lines.append(
-            f"| {r['display_name']} `{r['version']}` | {init} | {cell(fp, 'accuracy')} | {cell(fp, 'macro_f1')} | "
+            f"| {r['display_name']} `{r['version']}` | {init} | {r.get('epochs', '')} | {cell(fp, 'accuracy')} | {cell(fp, 'macro_f1')} | "
             f"{cell(q, 'accuracy')} | {cell(q, 'macro_f1')} | {_pct(q['per_class_f1']['surprise']) if q else '–'} | "
             f"{r.get('accuracy_drop_points', '–')} | {lat(fp)} | {lat(q)} | {mb(fp)} | {mb(q)} |"
         )
