@@ -313,6 +313,28 @@ def models_rollback(model_id: str) -> None:
     _model_action("rollback", model_id)
 
 
+@app.command("load")
+def load_cmd(
+    messages: Annotated[int, typer.Option(help="Messages to send in all.")] = 1000,
+    users: Annotated[int, typer.Option(help="Simulated users chatting at once (each its own account).")] = 50,
+    model: Annotated[str, typer.Option(help="The classifier every message asks for.")] = "bert",
+    drain: Annotated[float, typer.Option(help="Seconds to wait for the last answers after the last write.")] = 600.0,
+    out: Annotated[Path, typer.Option(help="Where to write the JSON result (and .md beside it).")] = Path(
+        "bench-results/load.json"
+    ),
+) -> None:
+    """Load through the running emulators (start `machbot run` first): lost, stuck, duplicated, latency."""
+    from machbot.load import LoadError, run_load
+
+    use_emulators()
+    try:
+        report = run_load(messages=messages, users=users, model=model, drain_seconds=drain, out=out)
+    except LoadError as exc:
+        fail(str(exc))
+    console.print(report.markdown(), highlight=False, soft_wrap=True)
+    console.print(f"written to {out} and {out.with_suffix('.md')}")
+
+
 @app.command("latency")
 def latency_cmd(
     model: Annotated[str, typer.Option(help="The classifier to ask.")] = "bert",
