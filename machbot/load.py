@@ -90,6 +90,7 @@ class LoadReport:
     answered_on_a_later_attempt: int
     client_latency_s: dict[str, float]  # write sent -> final state seen by a listener
     server_latency_s: dict[str, float]  # createdAt -> status.updatedAt
+    processing_ms: dict[str, float]  # timings.totalMs: the handler's own work, without queueing
     throughput_msgs_per_s: float
     send_phase_s: float
     total_s: float
@@ -120,6 +121,10 @@ class LoadReport:
             ),
             row(
                 "write->reply, server (s) " + "/".join(lat), " / ".join(f"{self.server_latency_s[k]:.3f}" for k in lat)
+            ),
+            row(
+                "handler work, timings.totalMs (ms) " + "/".join(lat),
+                " / ".join(f"{self.processing_ms[k]:.1f}" for k in lat),
             ),
             row("throughput (messages/s)", f"{self.throughput_msgs_per_s:.2f}"),
             row("send phase / whole run (s)", f"{self.send_phase_s:.1f} / {self.total_s:.1f}"),
@@ -351,7 +356,7 @@ def _account(
     created = [m for m in tracked.values() if m.created]
     lost, stuck, duplicated, later, done, errored = [], [], [], [], [], []
     errors: Counter[str] = Counter()
-    client, server, finished_at = [], [], []
+    client, server, work, finished_at = [], [], [], []
     for m in created:
         doc = docs.get(m.path)
         if doc is None:
@@ -374,6 +379,9 @@ def _account(
         if m.final_seen_at is not None:
             client.append(m.final_seen_at - m.sent_at)
             finished_at.append(m.final_seen_at)
+        total_ms = (doc.get("timings") or {}).get("totalMs")
+        if isinstance(total_ms, int | float):
+            work.append(float(total_ms))
         created_s, updated_s = _seconds(doc.get("createdAt")), _seconds(status.get("updatedAt"))
         if created_s is not None and updated_s is not None:
             server.append(updated_s - created_s)
@@ -393,6 +401,7 @@ def _account(
         answered_on_a_later_attempt=len(later),
         client_latency_s=percentiles(client),
         server_latency_s=percentiles(server),
+        processing_ms=percentiles(work),
         throughput_msgs_per_s=round(len(finished_at) / span, 3) if finished_at else 0.0,
         send_phase_s=round(send_done - started, 2),
         total_s=round(total, 2),
