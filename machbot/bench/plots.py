@@ -89,8 +89,7 @@ def cold_start(r: dict[str, Any], out: Path) -> Path | None:
     fig, ax = plt.subplots(figsize=(7, 3.4))
     ax.bar(range(4), values, color=[COLORS[3], COLORS[1], COLORS[0], COLORS[2]])
     ax.set_xticks(range(4), labels, fontsize=8)
-    ax.set_yscale("log")
-    ax.set_ylabel("ms per message, p50 (log)")
+    ax.set_ylabel("ms per message, p50")
     ax.set_title(f"Cold start vs per-message download ({c['bucket']})")
     for i, v in enumerate(values):
         ax.text(i, v, f"{v:.0f}", ha="center", va="bottom", fontsize=8)

@@ -234,7 +234,9 @@ def _section_e2e(r: dict[str, Any]) -> list[str]:
         "",
         *table(["", "ms (p50 / p95 / p99)", "vs in-process", "server totalMs p50"], rows),
         f"First message to each other classifier in a warm worker (its fetch + load): {cold_models or '–'}. "
-        f"Function workers: {rss.get('workers', 0)}, largest {rss.get('largest', 0):.0f} MiB RSS.",
+        f"The largest function worker (the one serving messages) held {rss.get('largest', 0):.0f} MiB RSS; the "
+        f"Functions emulator had started {rss.get('workers', 0)} Python workers in all (it starts one per "
+        "concurrent event: upload checks, sweeps, bursts), which production instances with concurrency 8 do not.",
         "",
         *table(
             ["writers", "messages", "msg/s", "vs 1 writer", "ms p50 / p95 / p99", "p50 vs 1 writer", "errors"], conc
@@ -250,7 +252,13 @@ def markdown(r: dict[str, Any]) -> str:
     lines = [
         "# machbot bench",
         "",
-        f"Run {meta['started']} in {meta['duration_s']:.0f} s{' (--quick)' if meta['quick'] else ''}. "
+        f"Run {meta['started']} in {meta['duration_s']:.0f} s{' (--quick)' if meta['quick'] else ''}"
+        + (
+            f" (after {meta['waited_for_other_suite_s']:.0f} s waiting for another emulator suite)"
+            if meta.get("waited_for_other_suite_s")
+            else ""
+        )
+        + ". "
         f"Machine: {m['cpus']} vCPU ({m['cpu_model']}), {m['memory_gib']:.0f} GiB RAM, no GPU; "
         f"load average {m['load_start'][0]:.1f} at the start and {m['load_end'][0]:.1f} at the end "
         "(shared with other jobs: absolute times are noisy, ratios are measured side by side in the same run). "
