@@ -1,5 +1,5 @@
 """2. Reply latency: the served ONNX greedy loop (with and without the key/value cache) vs transformers
-`generate()` (greedy, the same max_new_tokens) on the same prompts, one thread, interleaved.
+`generate()` (greedy, the same max_new_tokens and n-gram ban) on the same prompts, one thread, interleaved.
 
 The prompts are what the function builds: the detected emotion, the message, no earlier turns. The
 PyTorch T5 is the export's recorded source, runs/t5/best for a trained replier, or the seeded tiny
@@ -35,6 +35,8 @@ def generate_runner(model: Any, replier: Replier) -> Any:
     import torch
 
     eos = replier.eos_id
+    # The same search as the served loop: greedy, and the manifest's n-gram ban when it sets one.
+    extra = {"no_repeat_ngram_size": n} if (n := getattr(replier, "no_repeat_ngram_size", 0)) else {}
 
     def run(prompt: str) -> list[int]:
         input_ids, mask = replier.encode(prompt)
@@ -46,6 +48,7 @@ def generate_runner(model: Any, replier: Replier) -> Any:
                 num_beams=1,
                 max_new_tokens=replier.max_new_tokens,
                 min_new_tokens=0,
+                **extra,
             )[0].tolist()[1:]  # drop the decoder start token
         return out[: out.index(eos)] if eos in out else out
 
@@ -79,6 +82,7 @@ def run(ctx: Context) -> dict[str, Any]:
         "version": manifest.version,
         "trained": manifest.trained,
         "max_new_tokens": replier.max_new_tokens,
+        "no_repeat_ngram_size": getattr(replier, "no_repeat_ngram_size", 0),
         "prompts": len(prompts),
         "served_path": "onnx_kv_cache" if replier.uses_cache else "onnx_plain",
         "baseline": "transformers generate() (greedy); speed-up = generate() time / time",

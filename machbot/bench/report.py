@@ -66,7 +66,7 @@ def _section_classifiers(r: dict[str, Any]) -> list[str]:
     return [
         "## 1. Classifier latency (batch 1, one thread)",
         "",
-        f"{c['messages']} test messages, tokenization included, the three calls interleaved message by message. "
+        f"{c['messages']} test messages, tokenization included; the backends take turns in blocks of 10 messages. "
         "Ratios are speed-ups: baseline time / time (PyTorch eager is the baseline; above 1 is faster).",
         "",
         *table([*head, "int8 vs fp32", "accuracy int8/fp32/eager (sample)"], rows),
@@ -95,9 +95,13 @@ def _section_replies(r: dict[str, Any]) -> list[str]:
     return [
         "## 2. Reply latency (T5, greedy, one thread)",
         "",
-        f"{c['prompts']} prompts as the function builds them, max_new_tokens {c['max_new_tokens']} "
+        f"{c['prompts']} prompts as the function builds them, max_new_tokens {c['max_new_tokens']}, "
+        f"no_repeat_ngram_size {c.get('no_repeat_ngram_size', 0)} for all three "
         f"({'trained' if c['trained'] else 'untrained'} replier {c['version']})."
-        + (f" The key/value cache is {fx(kv['p50'])} the whole-prefix loop at p50." if kv else ""),
+        + (f" The key/value cache is {fx(kv['p50'])} faster than the whole-prefix loop at p50." if kv else "")
+        + " generate() runs the fp32 PyTorch weights, the served loops int8 weights, so greedy choices between"
+        " near-tied tokens can differ; with fp32 ONNX graphs the loops match generate() token for token"
+        " (tests/training/test_replier_parity.py).",
         "",
         *table(
             ["path", "ms p50/p95", "new tokens", "ms/token", "vs generate() p50", "same tokens as generate()"], rows

@@ -127,7 +127,7 @@ def run_bench(
                     "version": mf.version,
                     "trained": mf.trained,
                     "arch": mf.arch,
-                    "dir": str(versions[m]),
+                    "dir": str(versions[m].relative_to(ROOT) if versions[m].is_relative_to(ROOT) else versions[m]),
                     "metrics": {k: v for k, v in mf.metrics.items() if not isinstance(v, dict | list)},
                 }
                 for m, mf in manifests.items()
