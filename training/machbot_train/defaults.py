@@ -243,7 +243,7 @@ def rebuild_replier(
     version: str | None = None,
     train_missing: bool = True,
     prune: bool = True,
-    epochs: int = 5,
+    epochs: int = 4,
     report_dir: Path | None = None,
 ) -> Path:
     """Train (resuming) if needed, export, evaluate and install the default T5 replier."""

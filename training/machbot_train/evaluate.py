@@ -44,7 +44,10 @@ def _source_dir(manifest: Manifest, trained_dir: Path | None) -> Path | None:
     if trained_dir is not None:
         return Path(trained_dir)
     recorded = manifest.provenance.get("source_dir")
-    return Path(recorded) if recorded and (Path(recorded) / "config.json").is_file() else None
+    if not recorded:
+        return None
+    path = Path(recorded) if Path(recorded).is_absolute() else Path(__file__).resolve().parents[2] / recorded
+    return path if (path / "config.json").is_file() else None
 
 
 def short_init(manifest: Manifest) -> str:

@@ -29,6 +29,14 @@ from machbot_train.data import EMOTION_SOURCE
 from machbot_train.replier_data import ED_SOURCE
 from machbot_train.tiny_models import build_tiny_classifier, build_tiny_replier
 
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _portable(path: Path) -> str:
+    """The weights' directory relative to the checkout when inside it (manifests are committed and shared)."""
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(REPO)) if resolved.is_relative_to(REPO) else str(resolved)
+
 
 def export_classifier(
     trained_dir: Path,
@@ -53,7 +61,7 @@ def export_classifier(
     record = training_record(trained_dir)
     model = AutoModelForSequenceClassification.from_pretrained(trained_dir)
     tokenizer = Tokenizer.from_file(str(trained_dir / "tokenizer.json"))
-    provenance = provenance_from(record, EMOTION_SOURCE, {"source_dir": str(trained_dir)}, trained_dir)
+    provenance = provenance_from(record, EMOTION_SOURCE, {"source_dir": _portable(trained_dir)}, trained_dir)
     return package_classifier(
         model,
         tokenizer,
@@ -97,7 +105,7 @@ def export_replier(
     model = T5ForConditionalGeneration.from_pretrained(trained_dir)
     tokenizer = Tokenizer.from_file(str(trained_dir / "tokenizer.json"))
     data = record.get("provenance", {}).get("data", ED_SOURCE)
-    provenance = provenance_from(record, data, {"source_dir": str(trained_dir)}, trained_dir)
+    provenance = provenance_from(record, data, {"source_dir": _portable(trained_dir)}, trained_dir)
     return package_replier(
         model,
         tokenizer,
