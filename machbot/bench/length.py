@@ -58,11 +58,11 @@ def run(ctx: Context) -> dict[str, Any]:
         runners["reply_served"] = lambda t: replier.generate_ids(build_prompt("joy", [], t))
 
     words = " ".join([*ctx.messages.texts, *(t for t, _ in BUILTIN_MESSAGES)] * 20).split()
-    reps = ctx.n(10, 2)
+    reps = ctx.n(12, 2)
     rows = []
     for target in QUICK_LENGTHS if ctx.quick else LENGTHS:
         made = [text_of_length(words, lambda s: len(counter.encode(s).ids), target, 11 * r) for r in range(reps)]
-        times, _ = interleaved(runners, [t for t, _ in made], warmup=0, block=reps)
+        times, _ = interleaved(runners, [t for t, _ in made], warmup=0, block=max(1, reps // 3))
         rows.append(
             {
                 "target_tokens": target,
