@@ -126,31 +126,46 @@ def timed(call: Callable[[], Any]) -> tuple[Any, float]:
     return out, (time.perf_counter() - t0) * 1000
 
 
+@dataclass
+class Timings:
+    """Per-runner wall and CPU milliseconds and outputs, in item order.
+
+    CPU time is the calling thread's (time.thread_time): with one inference thread it is the work
+    itself, without the time the thread waited for a core, so it barely moves when other jobs load
+    the machine; wall time is what a caller sees.
+    """
+
+    wall: dict[str, list[float]]
+    cpu: dict[str, list[float]]
+    outputs: dict[str, list[Any]]
+
+
 def interleaved(
     runners: dict[str, Callable[[Any], Any]], items: list[Any], warmup: int = 3, block: int = 10
-) -> tuple[dict[str, list[float]], dict[str, list[Any]]]:
+) -> Timings:
     """Time every runner on every item, alternating runners block by block (rotating who goes first).
 
     Each runner takes a block of `block` items in turn, so noise from other jobs spreads over all
     runners alike, while a runner's weights stay in the CPU caches within its block (as in serving,
     where one model answers a message). Each block starts with one untimed call; a few untimed
-    warm-up calls come first. Returns per-runner millisecond timings and outputs, in item order.
+    warm-up calls come first.
     """
     names = list(runners)
     for item in items[:warmup]:
         for name in names:
             runners[name](item)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    outputs: dict[str, list[Any]] = {name: [] for name in names}
+    out = Timings({n: [] for n in names}, {n: [] for n in names}, {n: [] for n in names})
     for b, start in enumerate(range(0, len(items), block)):
         chunk = items[start : start + block]
         for name in names[b % len(names) :] + names[: b % len(names)]:
             runners[name](chunk[0])
             for item in chunk:
-                out, ms = timed(lambda name=name, item=item: runners[name](item))
-                times[name].append(ms)
-                outputs[name].append(out)
-    return times, outputs
+                c0, t0 = time.thread_time(), time.perf_counter()
+                result = runners[name](item)
+                out.wall[name].append((time.perf_counter() - t0) * 1000)
+                out.cpu[name].append((time.thread_time() - c0) * 1000)
+                out.outputs[name].append(result)
+    return out
 
 
 def resolve_dir(recorded: str | None) -> Path | None:

@@ -129,14 +129,14 @@ def length(r: dict[str, Any], out: Path) -> Path | None:
     fig, ax = plt.subplots(figsize=(7, 3.6))
     xs = [row["target_tokens"] for row in rows]
     for i, k in enumerate(rows[0]["latency_ms"]):
-        ax.plot(xs, [row["latency_ms"][k]["p50"] for row in rows], "o-", label=k.replace("_", " "), color=COLORS[i])
+        ax.plot(xs, [row["cpu_ms"][k]["p50"] for row in rows], "o-", label=k.replace("_", " "), color=COLORS[i])
     ax.axvline(c["classifier_max_length"], color="grey", ls="--", lw=1, label="classifier max_length")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xticks(xs, [str(x) for x in xs])
     ax.set_xlabel("message tokens")
-    ax.set_ylabel("ms p50 (log)")
-    ax.set_title("Cost by message length")
+    ax.set_ylabel("CPU ms p50 (log)")
+    ax.set_title("Cost by message length (CPU time, one thread)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return _save(fig, out / "length.png")

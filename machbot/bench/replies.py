@@ -75,7 +75,8 @@ def run(ctx: Context) -> dict[str, Any]:
     model, source = torch_replier(manifest, replier.tokenizer.get_vocab_size())
     if model is not None:
         runners["torch_generate"] = generate_runner(model, replier)
-    times, outputs = interleaved(runners, prompts, warmup=1, block=5)
+    timings = interleaved(runners, prompts, warmup=1, block=5)
+    times, outputs = timings.wall, timings.outputs
     tokens = {k: sum(len(o) for o in v) for k, v in outputs.items()}
     result: dict[str, Any] = {
         "description": "one reply per call (encoder + greedy loop), one thread; prompt tokenization included",
@@ -88,6 +89,7 @@ def run(ctx: Context) -> dict[str, Any]:
         "baseline": "transformers generate() (greedy); speed-up = generate() time / time",
         "baseline_source": source,
         "latency_ms": {k: stats(v) for k, v in times.items()},
+        "cpu_ms": {k: stats(v) for k, v in timings.cpu.items()},
         "mean_new_tokens": {k: round(t / len(prompts), 2) for k, t in tokens.items()},
         "ms_per_token": {k: round(sum(times[k]) / max(1, tokens[k]), 3) for k in times},
     }

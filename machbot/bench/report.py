@@ -59,6 +59,8 @@ def _section_classifiers(r: dict[str, Any]) -> list[str]:
                 fx(sp.get("int8", {}).get("p50")),
                 fx(sp.get("fp32", {}).get("p50")),
                 fx((m.get("int8_speedup_vs_fp32") or {}).get("p50")),
+                " / ".join(ms(m["cpu_ms"].get(k)) for k in ("int8", "fp32", "torch") if k in m["cpu_ms"]),
+                fx((m.get("cpu_speedup_vs_torch") or {}).get("int8")),
                 " / ".join(f"{acc[k]:.3f}" for k in ("int8", "fp32", "torch") if k in acc) or "–",
             ]
         )
@@ -67,9 +69,14 @@ def _section_classifiers(r: dict[str, Any]) -> list[str]:
         "## 1. Classifier latency (batch 1, one thread)",
         "",
         f"{c['messages']} test messages, tokenization included; the backends take turns in blocks of 10 messages. "
-        "Ratios are speed-ups: baseline time / time (PyTorch eager is the baseline; above 1 is faster).",
+        "Ratios are speed-ups: baseline time / time (PyTorch eager is the baseline; above 1 is faster). "
+        "Wall times are what a caller sees on this loaded machine; CPU times (the calling thread's, one "
+        "inference thread) are the work itself. Accuracy is on the same sample of the test split.",
         "",
-        *table([*head, "int8 vs fp32", "accuracy int8/fp32/eager (sample)"], rows),
+        *table(
+            [*head, "int8 vs fp32", "CPU ms p50 int8/fp32/eager", "int8 vs eager (CPU)", "accuracy int8/fp32/eager"],
+            rows,
+        ),
         "![classifier latency](classifiers.png)",
         "",
     ]
@@ -84,6 +91,7 @@ def _section_replies(r: dict[str, Any]) -> list[str]:
         [
             REPLY_NAMES.get(k, k) + (" (served)" if k == c["served_path"] else ""),
             pp(v),
+            ms(c["cpu_ms"][k]),
             c["mean_new_tokens"][k],
             f"{c['ms_per_token'][k]:.2f}",
             fx((sp.get(k) or {}).get("p50")) if k != "torch_generate" else "1.0x (baseline)",
@@ -104,7 +112,7 @@ def _section_replies(r: dict[str, Any]) -> list[str]:
         " (tests/training/test_replier_parity.py).",
         "",
         *table(
-            ["path", "ms p50/p95", "new tokens", "ms/token", "vs generate() p50", "same tokens as generate()"], rows
+            ["path", "ms p50/p95", "CPU ms p50", "new tokens", "ms/token", "vs generate() p50", "same tokens"], rows
         ),
         "![reply latency](replies.png)",
         "",
@@ -182,11 +190,11 @@ def _section_length(r: dict[str, Any]) -> list[str]:
     for row in c["rows"]:
         cells = [row["target_tokens"], row["tokens"]]
         for k in keys:
-            cells.append(f"{ms(row['latency_ms'][k])} ({fx(row['growth_vs_8_tokens'][k])})")
+            cells.append(f"{ms(row['cpu_ms'][k])} ({fx(row['growth_vs_8_tokens'][k])})")
         if "int8_served_speedup_vs_torch" in row:
             cells.append(fx(row["int8_served_speedup_vs_torch"]))
         rows.append(cells)
-    head = ["target tokens", "tokens", *(f"{names.get(k, k)} ms p50 (vs 8 tokens)" for k in keys)]
+    head = ["target tokens", "tokens", *(f"{names.get(k, k)}: CPU ms p50 (vs 8 tokens)" for k in keys)]
     if "int8_served_speedup_vs_torch" in c["rows"][0]:
         head.append("served vs eager")
     return [
@@ -194,7 +202,9 @@ def _section_length(r: dict[str, Any]) -> list[str]:
         "",
         f"{c['description']}. The served classifier truncates at its manifest's max_length "
         f"({c['classifier_max_length']} tokens), so its cost stops growing there; the untruncated columns show what "
-        "the cut saves. Growth is each column's p50 over its own p50 at 8 tokens.",
+        "the cut saves. Times are CPU time of the calling thread (one inference thread: the work itself, which "
+        "other jobs on the machine barely move; wall times are in results.json). Growth is each column's p50 "
+        "over its own p50 at 8 tokens.",
         "",
         *table(head, rows),
         "![cost by length](length.png)",
