@@ -42,6 +42,8 @@ def emulator_env() -> dict[str, str]:
     env["FIRESTORE_EMULATOR_BINARY_PATH"] = str(TOOLING / "firestore-launcher.jar")
     env["STORAGE_EMULATOR_BINARY_PATH"] = str(TOOLING / "storage-rules-allow-all.jar")
     env.setdefault("FIREBASE_CLI_DISABLE_UPDATE_CHECK", "true")
+    # The Functions emulator otherwise starts up to 50 Python workers (~150 MB each) under a burst.
+    env.setdefault("FUNCTIONS_EMULATOR_PARALLEL", "4")
     return env
 
 

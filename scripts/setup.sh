@@ -78,5 +78,7 @@ export PATH="$JAVA_HOME/bin:$ROOT/node_modules/.bin:$ROOT/.venv/bin:\$PATH"
 export FIRESTORE_EMULATOR_BINARY_PATH="$ROOT/.emulators/firestore-launcher.jar"
 export STORAGE_EMULATOR_BINARY_PATH="$ROOT/.emulators/storage-rules-allow-all.jar"
 export FIREBASE_CLI_DISABLE_UPDATE_CHECK=true
+# The Functions emulator otherwise starts up to 50 Python workers (~150 MB each) under a burst.
+export FUNCTIONS_EMULATOR_PARALLEL=\${FUNCTIONS_EMULATOR_PARALLEL:-4}
 ENV
 echo "setup: ready"
