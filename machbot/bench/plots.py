@@ -63,7 +63,7 @@ def replies(r: dict[str, Any], out: Path) -> Path | None:
     ax.barh(range(len(keys)), p50, color=COLORS[0], label="p50")
     ax.set_yticks(range(len(keys)), [REPLY_NAMES.get(k, k) for k in keys])
     ax.set_xlabel("ms per reply")
-    ax.set_title(f"Reply latency (T5, greedy, max {c['max_new_tokens']} new tokens, one thread)")
+    ax.set_title(f"Reply latency (T5, greedy, up to {c['max_new_tokens']} new tokens, one thread)", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, out / "replies.png")
@@ -104,7 +104,9 @@ def resident(r: dict[str, Any], out: Path) -> Path | None:
         return None
     fig, ax = plt.subplots(figsize=(7, 3.4))
     xs = [s["resident"] for s in steps]
+    top = max(s["rss_mib"] for s in steps) * 1.4  # room for the legends above the bars
     ax.bar(xs, [s["rss_mib"] for s in steps], color=COLORS[0], label="RSS MiB")
+    ax.set_ylim(0, top)
     ax.axhline(c["rss_before_mib"], color="grey", ls="--", lw=1, label="before loading")
     ax.set_xticks(xs, [f"{s['resident']}\n+{s['model']}" for s in steps], fontsize=8)
     ax.set_ylabel("RSS MiB")
@@ -114,7 +116,7 @@ def resident(r: dict[str, Any], out: Path) -> Path | None:
         ax2 = ax.twinx()
         ax2.plot(xs, probe, "o-", color=COLORS[1], label="classify p50 ms")
         ax2.set_ylabel("classify ms p50")
-        ax2.set_ylim(bottom=0)
+        ax2.set_ylim(0, max(p or 0 for p in probe) * 1.4)
         ax2.legend(loc="upper right", fontsize=8)
     ax.legend(loc="upper left", fontsize=8)
     ax.set_title("Memory and classify latency as models become resident")
