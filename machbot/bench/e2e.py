@@ -20,6 +20,7 @@ from machbot.bench.common import Context, ratio, stats
 from machbot.firestore_rest import Endpoints, Session
 from machbot.latency import time_one
 from machbot.paths import BUCKET
+from machbot.stack import emulator_env
 from machbot_fn import clients
 from machbot_fn.publish import ensure_published
 
@@ -135,6 +136,7 @@ def run(ctx: Context, in_process_warm_ms: float | None, session_id: int | None =
         "description": "message written over Firestore REST -> final state seen by a snapshot listener",
         "model": model,
         "baseline": "in-process warm answer (registry, same models) for latency; 1 writer for throughput",
+        "emulator_parallel": emulator_env().get("FUNCTIONS_EMULATOR_PARALLEL"),
     }
     # Cold first, before the sweeper's own worker starts and competes for the CPU.
     cold_s, cold_doc = one(user, texts[0], model)

@@ -249,8 +249,9 @@ def _section_e2e(r: dict[str, Any]) -> list[str]:
         *table(["", "ms (p50 / p95 / p99)", "vs in-process", "server totalMs p50"], rows),
         f"First message to each other classifier in a warm worker (its fetch + load): {cold_models or '–'}. "
         f"The largest function worker (the one serving messages) held {rss.get('largest', 0):.0f} MiB RSS; the "
-        f"Functions emulator had started {rss.get('workers', 0)} Python workers in all (it starts one per "
-        "concurrent event: upload checks, sweeps, bursts), which production instances with concurrency 8 do not.",
+        f"Functions emulator ran {rss.get('workers', 0)} Python workers at the end (one per event in flight, up to "
+        f"FUNCTIONS_EMULATOR_PARALLEL={c.get('emulator_parallel') or 'unset'}); a deployed "
+        "instance serves up to 8 messages at once in one process.",
         "",
         *table(
             ["writers", "messages", "msg/s", "vs 1 writer", "ms p50 / p95 / p99", "p50 vs 1 writer", "errors"], conc
