@@ -111,11 +111,11 @@ def resident(r: dict[str, Any], out: Path) -> Path | None:
     ax.set_xticks(xs, [f"{s['resident']}\n+{s['model']}" for s in steps], fontsize=8)
     ax.set_ylabel("RSS MiB")
     ax.set_xlabel("models resident")
-    probe = [s.get("probe_classify_ms", {}).get("p50") for s in steps]
+    probe = [s.get("probe_classify_cpu_ms", {}).get("p50") for s in steps]
     if any(probe):
         ax2 = ax.twinx()
-        ax2.plot(xs, probe, "o-", color=COLORS[1], label="classify p50 ms")
-        ax2.set_ylabel("classify ms p50")
+        ax2.plot(xs, probe, "o-", color=COLORS[1], label="classify CPU ms p50")
+        ax2.set_ylabel("classify CPU ms p50")
         ax2.set_ylim(0, max(p or 0 for p in probe) * 1.4)
         ax2.legend(loc="upper right", fontsize=8)
     ax.legend(loc="upper left", fontsize=8)

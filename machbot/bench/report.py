@@ -155,7 +155,8 @@ def _section_memory(r: dict[str, Any]) -> list[str]:
             f"{s['rss_mib']:.0f}",
             fx(s["rss_ratio_vs_before"]),
             pp(s.get("probe_classify_ms")),
-            fx(s.get("probe_p50_ratio_vs_one_resident")),
+            ms(s.get("probe_classify_cpu_ms")),
+            fx(s.get("probe_cpu_p50_ratio_vs_one_resident")),
         ]
         for s in c["resident_steps"]
     ]
@@ -167,7 +168,16 @@ def _section_memory(r: dict[str, Any]) -> list[str]:
         "After each load the first classifier classifies the bench messages again (latency with k models resident).",
         "",
         *table(
-            ["resident", "loaded", "load ms", "RSS MiB", "RSS vs before", "classify ms p50/p95", "p50 vs 1 resident"],
+            [
+                "resident",
+                "loaded",
+                "load ms",
+                "RSS MiB",
+                "vs before",
+                "classify ms p50/p95",
+                "CPU ms p50",
+                "CPU vs 1 resident",
+            ],
             rows,
         ),
         "![resident models](resident.png)",

@@ -67,15 +67,18 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     if cold.get("cold_first_reply_ms") is not None:
         c = cold["cold_first_reply_ms"]
         e2e_cold = e2e.get("cold_first_message_ms")
+        fn_cold = _get(e2e, "cold_first_message_server", "totalMs")  # the function's own fetch + load + reply
         value = f"{c / 1000:.2f} s in-process ({cold['bucket']})"
+        if fn_cold:
+            value += f"; {fn_cold / 1000:.2f} s in the function's first message"
         if e2e_cold:
-            value += f"; {e2e_cold / 1000:.2f} s through the emulators incl. worker start"
+            value += f" ({e2e_cold / 1000:.2f} s write -> reply, the emulator starting a Python worker included)"
         rows.append(
             _row(
                 "cold start: fetch + load + first reply",
                 "<= 3 s",
                 value,
-                c <= 3000 and (e2e_cold is None or e2e_cold <= 3000),
+                c <= 3000 and (fn_cold is None or fn_cold <= 3000),
                 f"download + load per message (seed's way): {per_call / 1000:.2f} s" if per_call else "n/a",
                 f"{_x(_get(cold, 'speedup_vs_per_call_download', 'registry_cold'), 'as fast on the first message')}, then "
                 f"{_x(_get(cold, 'speedup_vs_per_call_download', 'registry_warm'), 'faster per message')}",
