@@ -87,12 +87,17 @@ def answer(services: Services, ref: firestore.DocumentReference, request: Messag
     emotion = classify(request.text)
     t2 = time.perf_counter()
     history = _history(services.db, ref, request, services.settings.history_turns)
-    reply_text = replier.runner(request.text, emotion.label, history)
+    reply = replier.runner.generate(request.text, emotion.label, history)
     t3 = time.perf_counter()
     services.handled += 1
     return {
         "emotion": emotion.to_dict(),
-        "reply": {"text": reply_text, "model": {"id": replier.manifest.id, "version": replier.version}},
+        "reply": {
+            "text": reply.text,
+            "model": {"id": replier.manifest.id, "version": replier.version},
+            "generated": reply.generated,  # False: the model produced nothing and a fixed reply stood in
+            "contextTurns": len(history),
+        },
         "servedBy": {
             "classifier": served_by,
             "replier": {"id": replier.manifest.id, "version": replier.version},

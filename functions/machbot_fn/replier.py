@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,12 @@ from machbot_fn.manifest import Manifest
 MAX_HISTORY = 3  # turns of context; more rarely helps a small model and costs encoder time
 MAX_TURN_CHARS = 300  # keeps one long earlier turn from crowding the user's message out of max_length
 FALLBACK_REPLY = "I hear you. Tell me more?"  # used only when the model generates nothing printable
+
+
+@dataclass(frozen=True)
+class GeneratedReply:
+    text: str
+    generated: bool  # False when the model produced nothing printable and the fallback was used
 
 
 def _clean_turn(text: str) -> str:
@@ -180,7 +187,11 @@ class Replier:
             decoder_ids.append(token)
         return out
 
-    def __call__(self, text: str, emotion: str, history: Sequence[str] = ()) -> str:
+    def generate(self, text: str, emotion: str, history: Sequence[str] = ()) -> GeneratedReply:
+        """The reply, and whether the model produced it (False: the fallback stood in for empty output)."""
         ids = self.generate_ids(build_prompt(emotion, history, text))
         reply = tidy(self.tokenizer.decode(ids, skip_special_tokens=True))
-        return reply or FALLBACK_REPLY
+        return GeneratedReply(reply, True) if reply else GeneratedReply(FALLBACK_REPLY, False)
+
+    def __call__(self, text: str, emotion: str, history: Sequence[str] = ()) -> str:
+        return self.generate(text, emotion, history).text

@@ -23,6 +23,7 @@ def test_message_gets_emotion_reply_and_bookkeeping(db, published, user: User) -
     assert emotion["score"] == emotion["scores"][emotion["label"]]
     assert isinstance(doc["reply"]["text"], str) and doc["reply"]["text"].strip()
     assert doc["reply"]["model"] == {"id": "t5", "version": "tiny-1"}
+    assert isinstance(doc["reply"]["generated"], bool)
     served = doc["servedBy"]
     assert served["classifier"]["id"] == "bert" and served["classifier"]["version"] == "tiny-1"
     assert len(served["classifier"]["sha256"]) == 64
@@ -75,6 +76,8 @@ def test_conversation_history_reaches_the_replier(db, published, user: User) -> 
     doc = wait_final(db, second)
     assert doc["status"]["state"] == "done"
     assert doc["reply"]["text"]
+    assert doc["reply"]["contextTurns"] == 2  # the first message and its reply
+    assert wait_final(db, first)["reply"]["contextTurns"] == 0
 
 
 def test_the_ensemble_answers_with_every_classifier_voting(db, published, user: User) -> None:
