@@ -50,18 +50,23 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         slowest = max(judged, key=lambda m: judged[m]["latency_ms"]["int8"]["p50"])
         main = "bert" if "bert" in judged else slowest
         lat = judged[main]["latency_ms"]
-        p50s = [judged[m]["latency_ms"]["int8"]["p50"] for m in judged]
+        # Judged on CPU time of the one inference thread: wall time on a shared machine also counts the
+        # time the thread waited for a core while other jobs ran (both are shown).
+        p50s = [(judged[m].get("cpu_ms") or judged[m]["latency_ms"])["int8"]["p50"] for m in judged]
         speed = _get(judged[main], "speedup_vs_torch", "int8", "p50")
+        cpu_speed = _get(judged[main], "cpu_speedup_vs_torch", "int8")
         which = "trained" if judged is not models else "untrained tiny placeholders"
-        spread = f"; {len(judged)} {which}: {min(p50s):.2f}-{max(p50s):.2f} ms" if len(judged) > 1 else f" ({which})"
+        spread = (
+            f"; {len(judged)} {which}: {min(p50s):.2f}-{max(p50s):.2f} ms CPU" if len(judged) > 1 else f" ({which})"
+        )
         rows.append(
             _row(
                 "classify one message, int8 ONNX, one thread",
-                "<= 5 ms (6 layers x 384)",
+                "<= 5 ms (6 layers x 384), judged on CPU time",
                 f"{main} p50 {lat['int8']['p50']:.2f} ms wall, {judged[main]['cpu_ms']['int8']['p50']:.2f} ms CPU{spread}",
                 max(p50s) <= 5.0,
                 f"PyTorch eager {lat['torch']['p50']:.2f} ms" if "torch" in lat else "n/a",
-                _x(speed),
+                _x(speed) + (f" ({fmt_ratio(cpu_speed)} in CPU time)" if cpu_speed else ""),
             )
         )
     if cold.get("cold_first_reply_ms") is not None:
