@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from machbot.bench.common import Context, interleaved, ratio, stats, torch_source
+from machbot.bench.common import Context, interleaved, quiet_transformers, ratio, stats, torch_source
 from machbot_fn.classifier import EmotionClassifier, load_tokenizer
 from machbot_fn.manifest import Manifest
 
@@ -107,6 +107,7 @@ def run(ctx: Context) -> dict[str, Any]:
     import torch
 
     torch.set_num_threads(1)
+    quiet_transformers()
     n = ctx.n(150, 20)
     texts = ctx.messages.texts[:n]
     labels = ctx.messages.labels[:n] if ctx.messages.labels else None

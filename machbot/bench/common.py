@@ -168,6 +168,14 @@ def interleaved(
     return out
 
 
+def quiet_transformers() -> None:
+    """No weight-loading progress bars or advice in the bench's console output."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
 def resolve_dir(recorded: str | None) -> Path | None:
     """A directory recorded in a manifest's provenance (absolute, or relative to the checkout)."""
     if not recorded:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from machbot.bench.common import Context, interleaved, ratio, stats, torch_source
+from machbot.bench.common import Context, interleaved, quiet_transformers, ratio, stats, torch_source
 from machbot_fn.labels import EMOTIONS
 from machbot_fn.manifest import Manifest
 from machbot_fn.replier import Replier, build_prompt
@@ -57,10 +57,9 @@ def generate_runner(model: Any, replier: Replier) -> Any:
 
 def run(ctx: Context) -> dict[str, Any]:
     import torch
-    from transformers.utils import logging as hf_logging
 
     torch.set_num_threads(1)
-    hf_logging.set_verbosity_error()
+    quiet_transformers()
     model_id = ctx.replier_id
     if model_id is None:
         return {"skipped": "no replier among the models"}
