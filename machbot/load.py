@@ -38,18 +38,14 @@ from typing import Any
 from urllib.parse import urlparse
 
 from machbot.firestore_rest import Endpoints, Session
+from machbot.latency import TEXTS as LATENCY_TEXTS
 
 MAX_MESSAGES = 20_000
 MAX_USERS = 500
 FINAL = ("done", "error")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 TEXTS = (
-    "i feel so happy and grateful today",
-    "i am sad and lonely tonight",
-    "i love the way you smile at me",
-    "this traffic makes me absolutely furious",
-    "i am terrified of tomorrow's exam",
-    "wow i did not expect that at all",
+    *LATENCY_TEXTS,
     "my best friend moved away and i miss her",
     "we finally won the championship",
 )

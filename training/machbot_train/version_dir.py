@@ -6,7 +6,6 @@ it is written, so a directory this module produces always passes the serving sid
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from machbot_fn.manifest import FileEntry, Manifest, parse_manifest
+from machbot_fn.registry import sha256_file
 
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
@@ -27,18 +27,10 @@ DISPLAY_NAMES = {
 }
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def file_entries(version_dir: Path) -> dict[str, FileEntry]:
     """sha256 and size of every file in the directory except the manifest itself."""
     return {
-        p.name: FileEntry(sha256_of(p), p.stat().st_size)
+        p.name: FileEntry(sha256_file(p), p.stat().st_size)
         for p in sorted(version_dir.iterdir())
         if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")
     }
@@ -107,7 +99,7 @@ def verify_files(version_dir: Path) -> list[str]:
             problems.append(f"{name}: missing")
         elif path.stat().st_size != entry.size:
             problems.append(f"{name}: size {path.stat().st_size} != {entry.size}")
-        elif sha256_of(path) != entry.sha256:
+        elif sha256_file(path) != entry.sha256:
             problems.append(f"{name}: sha256 mismatch")
     return problems
 
