@@ -297,3 +297,21 @@ def build_placeholders(root: Path, version: str = "tiny-1", current: bool = True
     out = {mid: build_tiny_classifier(Path(root), mid, mid, version, current=current) for mid in CLASSIFIER_IDS}
     out[REPLIER_ID] = build_tiny_replier(Path(root), version, current=current)
     return out
+
+
+def reevaluate_defaults(root: Path = DEFAULT_ROOT, report_dir: Path | None = None) -> dict[str, dict]:
+    """Evaluate every installed default classifier again (e.g. on a quiet machine, for comparable
+    latencies), refresh the metrics in their manifests and the report; the model files do not change."""
+    from machbot_train.evaluate import REPORT_DIR, evaluate_classifier, manifest_metrics, write_classifier_report
+
+    reports = Path(report_dir) if report_dir else REPORT_DIR
+    results = {}
+    for model_id in CLASSIFIER_IDS:
+        current = Path(root) / model_id / "CURRENT"
+        if not current.is_file():
+            continue
+        version_dir = Path(root) / model_id / current.read_text().strip()
+        results[model_id] = evaluate_classifier(version_dir, report_dir=reports)
+        update_metrics(version_dir, manifest_metrics(results[model_id]))
+    write_classifier_report(reports, CLASSIFIER_IDS)
+    return results
