@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 PENDING, PROCESSING, DONE, ERROR = "pending", "processing", "done", "error"
@@ -26,6 +27,8 @@ class Skip(StrEnum):
     FINISHED = "finished"  # already done or error
     LEASED = "leased"  # another handler holds a live lease
     EXHAUSTED = "exhausted"  # too many attempts: ended in error now
+    CONTENDED = "contended"  # concurrent deliveries fought over the claim and this one lost; the
+    # winner answers, and if it dies the sweeper re-drives the message
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,17 @@ def claim(
         )
         return Claim(data, decision.attempt, decision.lease_until)
 
-    return run(db.transaction())
+    try:
+        return run(db.transaction())
+    except (gexc.Aborted, gexc.Cancelled):
+        # Lock contention (the emulator also cancels the waiting call). Safe to stand back: the
+        # message is either claimed by the winner or still unclaimed, and the sweeper finds it.
+        return Skip.CONTENDED
+    except ValueError as exc:
+        # google-cloud-firestore gives up on a contended transaction with a bare ValueError.
+        if str(exc).startswith("Failed to commit transaction"):
+            return Skip.CONTENDED
+        raise
 
 
 def finish(db: firestore.Client, ref: firestore.DocumentReference, claimed: Claim, fields: dict[str, Any]) -> bool:
