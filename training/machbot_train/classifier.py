@@ -21,6 +21,7 @@ from transformers import AutoModelForSequenceClassification, get_linear_schedule
 
 from machbot_fn.labels import EMOTIONS
 from machbot_train.bases import ResolvedBase, resolve_base
+from machbot_train.checkpoints import resume, save_checkpoint
 from machbot_train.data import EmotionSplit, load_emotion_split
 from machbot_train.progress import RunLog
 from machbot_train.weight_mapping import MAPPED_ARCHS, load_mapped, target_config
@@ -168,15 +169,8 @@ def train(cfg: TrainConfig) -> dict:
     teacher = _teacher_logits(cfg, train_ids, pad_id, log) if cfg.teacher else None
 
     ckpt_path = run_dir / "checkpoint.pt"
-    start_epoch, best = 0, {"macro_f1": -1.0}
-    if ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, weights_only=False)
-        model.load_state_dict(ckpt["model"])
-        optim.load_state_dict(ckpt["optim"])
-        sched.load_state_dict(ckpt["sched"])
-        start_epoch, best = ckpt["epoch"], ckpt["best"]
-        random.setstate(ckpt["py_rng"])
-        torch.set_rng_state(ckpt["torch_rng"])
+    start_epoch, best = resume(ckpt_path, model, optim, sched, {"macro_f1": -1.0})
+    if start_epoch:
         log.info(f"resumed from {ckpt_path} after epoch {start_epoch}")
     log.info(
         f"training {cfg.arch} from {base.describe()} on {len(train_ids)} examples, {cfg.epochs} epochs, {asdict(cfg)}"
@@ -217,18 +211,7 @@ def train(cfg: TrainConfig) -> dict:
             best = metrics
             save_trained(model, base, cfg, run_dir / "best", metrics)
             log.info(f"new best saved to {run_dir / 'best'}")
-        torch.save(
-            {
-                "model": model.state_dict(),
-                "optim": optim.state_dict(),
-                "sched": sched.state_dict(),
-                "epoch": epoch + 1,
-                "best": best,
-                "py_rng": random.getstate(),
-                "torch_rng": torch.get_rng_state(),
-            },
-            ckpt_path,
-        )
+        save_checkpoint(ckpt_path, model, optim, sched, epoch + 1, best)
     log.info(f"done: best val acc {best.get('accuracy', 0):.4f} macro-F1 {best['macro_f1']:.4f}")
     return best
 

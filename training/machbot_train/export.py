@@ -38,6 +38,16 @@ def _portable(path: Path) -> str:
     return str(resolved.relative_to(REPO)) if resolved.is_relative_to(REPO) else str(resolved)
 
 
+def _trained(trained_dir: Path) -> tuple[Path, dict[str, Any], Tokenizer]:
+    """A trained model directory's path, training record and tokenizer; ExportError if it is not one."""
+    trained_dir = Path(trained_dir)
+    if not (trained_dir / "config.json").is_file() or not (trained_dir / "tokenizer.json").is_file():
+        raise ExportError(
+            f"{trained_dir} is not a trained model directory (needs config.json, weights, tokenizer.json)"
+        )
+    return trained_dir, training_record(trained_dir), Tokenizer.from_file(str(trained_dir / "tokenizer.json"))
+
+
 def export_classifier(
     trained_dir: Path,
     out_dir: Path,
@@ -53,14 +63,8 @@ def export_classifier(
     current: bool = False,
 ) -> Path:
     """Export a trained classifier dir (save_pretrained + tokenizer.json + training.json) into out_dir/<id>/<version>/."""
-    trained_dir = Path(trained_dir)
-    if not (trained_dir / "config.json").is_file() or not (trained_dir / "tokenizer.json").is_file():
-        raise ExportError(
-            f"{trained_dir} is not a trained model directory (needs config.json, weights, tokenizer.json)"
-        )
-    record = training_record(trained_dir)
+    trained_dir, record, tokenizer = _trained(trained_dir)
     model = AutoModelForSequenceClassification.from_pretrained(trained_dir)
-    tokenizer = Tokenizer.from_file(str(trained_dir / "tokenizer.json"))
     provenance = provenance_from(record, EMOTION_SOURCE, {"source_dir": _portable(trained_dir)}, trained_dir)
     return package_classifier(
         model,
@@ -96,14 +100,8 @@ def export_replier(
     current: bool = False,
 ) -> Path:
     """Export a trained T5 dir (runs/t5/best) into out_dir/<id>/<version>/ as encoder + decoder ONNX."""
-    trained_dir = Path(trained_dir)
-    if not (trained_dir / "config.json").is_file() or not (trained_dir / "tokenizer.json").is_file():
-        raise ExportError(
-            f"{trained_dir} is not a trained model directory (needs config.json, weights, tokenizer.json)"
-        )
-    record = training_record(trained_dir)
+    trained_dir, record, tokenizer = _trained(trained_dir)
     model = T5ForConditionalGeneration.from_pretrained(trained_dir)
-    tokenizer = Tokenizer.from_file(str(trained_dir / "tokenizer.json"))
     data = record.get("provenance", {}).get("data", ED_SOURCE)
     provenance = provenance_from(record, data, {"source_dir": _portable(trained_dir)}, trained_dir)
     return package_replier(

@@ -18,6 +18,7 @@ import torch
 from tokenizers import Tokenizer
 from transformers import T5ForConditionalGeneration, get_linear_schedule_with_warmup
 
+from machbot_train.checkpoints import resume, save_checkpoint
 from machbot_train.progress import RunLog
 from machbot_train.random_configs import t5_config
 from machbot_train.replier_data import ED_SOURCE, MELD_SOURCE, Pair, corpus_texts, load_pairs, split_pairs
@@ -153,15 +154,8 @@ def train_replier(cfg: ReplierConfig) -> dict:
     sched = get_linear_schedule_with_warmup(optim, min(cfg.warmup_steps, total // 4), total)
 
     ckpt_path = run_dir / "checkpoint.pt"
-    start_epoch, best = 0, {"val_loss": math.inf}
-    if ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, weights_only=False)
-        model.load_state_dict(ckpt["model"])
-        optim.load_state_dict(ckpt["optim"])
-        sched.load_state_dict(ckpt["sched"])
-        start_epoch, best = ckpt["epoch"], ckpt["best"]
-        random.setstate(ckpt["py_rng"])
-        torch.set_rng_state(ckpt["torch_rng"])
+    start_epoch, best = resume(ckpt_path, model, optim, sched, {"val_loss": math.inf})
+    if start_epoch:
         log.info(f"resumed from {ckpt_path} after epoch {start_epoch}")
     params = sum(p.numel() for p in model.parameters())
     log.info(
@@ -207,18 +201,7 @@ def train_replier(cfg: ReplierConfig) -> dict:
             best = metrics
             save_replier(model, tok, cfg, run_dir / "best", metrics)
             log.info(f"new best saved to {run_dir / 'best'}")
-        torch.save(
-            {
-                "model": model.state_dict(),
-                "optim": optim.state_dict(),
-                "sched": sched.state_dict(),
-                "epoch": epoch + 1,
-                "best": best,
-                "py_rng": random.getstate(),
-                "torch_rng": torch.get_rng_state(),
-            },
-            ckpt_path,
-        )
+        save_checkpoint(ckpt_path, model, optim, sched, epoch + 1, best)
     log.info(f"done: best val loss {best['val_loss']:.4f} perplexity {math.exp(best['val_loss']):.2f}")
     return best
 
