@@ -5,7 +5,6 @@ User mistakes end in one clear line on stderr and a non-zero exit, never a trace
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -15,35 +14,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from machbot.console import UserError, console, err, fail
+from machbot.models_cli import models_app
 from machbot.paths import BUCKET, EMULATOR_DATA, WEBAPP
+from machbot.stack import use_emulators
 
 app = typer.Typer(help="machbot: an emotion-aware chatbot on Firebase.", no_args_is_help=True, add_completion=False)
-models_app = typer.Typer(help="Inspect and manage the models in the bucket.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
-console = Console()
-err = Console(stderr=True)
-
-
-class UserError(Exception):
-    """A mistake the user can fix: printed as one line, exit code 2."""
-
-
-def fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def use_emulators() -> None:
-    """Point this process's Firebase clients at the local emulators unless a real project is configured."""
-    if os.environ.get("MACHBOT_PROJECT"):
-        os.environ.setdefault("GCLOUD_PROJECT", os.environ["MACHBOT_PROJECT"])
-        return
-    from machbot.stack import client_env
-
-    for key, value in client_env().items():
-        os.environ.setdefault(key, value)
 
 
 def build_webapp() -> None:
@@ -140,32 +118,6 @@ def publish(
     console.print(f"{done.manifest.id} {done.manifest.version}: {state} ({len(done.uploaded)} files)")
 
 
-@models_app.command("list")
-def models_list() -> None:
-    """The catalog: every model with its serving version, metrics and status."""
-    from rich.table import Table
-
-    from machbot_fn import clients
-
-    use_emulators()
-    table = Table("id", "name", "task", "version", "status", "accuracy", "macro-F1", "latency ms")
-    for snap in clients.firestore_client().collection("models").order_by("id").stream():
-        d = snap.to_dict() or {}
-        m = d.get("metrics") or {}
-        fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else "-"  # noqa: E731
-        table.add_row(
-            d.get("id", snap.id),
-            d.get("displayName", ""),
-            d.get("task", ""),
-            d.get("version", ""),
-            d.get("status", "") + ("" if d.get("trained", True) else " (untrained)"),
-            fmt(m.get("accuracy")),
-            fmt(m.get("macro_f1")),
-            fmt(m.get("latency_ms")),
-        )
-    console.print(table)
-
-
 @app.command()
 def train(
     model: Annotated[str, typer.Argument(help="bert, distilbert, roberta, electra, mobilebert or t5.")],
@@ -248,69 +200,6 @@ def rebuild(
         fail(str(exc))
     for model_id, path in built.items():
         console.print(f"{model_id:11} {path}")
-
-
-def _model_action(action: str, model_id: str, version: str | None = None) -> None:
-    """verify | promote | rollback one model version in the bucket, with a one-line outcome."""
-    import tempfile
-
-    from machbot_fn import clients
-    from machbot_fn.errors import MachbotError
-    from machbot_fn.publish import promote, rollback
-    from machbot_fn.registry import ModelRegistry
-
-    use_emulators()
-    bucket, db = clients.bucket(), clients.firestore_client()
-    with tempfile.TemporaryDirectory() as cache:
-        try:
-            if action == "verify":
-                manifest = ModelRegistry(bucket, Path(cache)).verify(model_id, version or "").manifest
-            elif action == "promote":
-                manifest = promote(bucket, db, model_id, version or "", Path(cache))
-            else:
-                manifest = rollback(bucket, db, model_id, Path(cache))
-        except MachbotError as exc:
-            fail(str(exc))
-    verb = {"verify": "is valid", "promote": "now serving", "rollback": "rolled back: now serving"}[action]
-    console.print(f"{manifest.id} {manifest.version} {verb} ({'trained' if manifest.trained else 'untrained'})")
-
-
-@models_app.command("versions")
-def models_versions(model_id: Annotated[str, typer.Argument(help="A model id, e.g. bert.")]) -> None:
-    """The versions of a model in the bucket, with the one being served and any refusal reasons."""
-    from machbot_fn import clients
-    from machbot_fn.publish import list_versions
-    from machbot_fn.registry import read_current
-
-    use_emulators()
-    bucket = clients.bucket()
-    versions = list_versions(bucket, model_id)
-    if not versions:
-        fail(f"no versions of {model_id!r} in the bucket")
-    current = read_current(bucket, model_id)
-    entry = (clients.firestore_client().document(f"models/{model_id}").get().to_dict() or {}).get("versions", {})
-    for version in versions:
-        info = entry.get(version, {})
-        mark = "*" if version == current else " "
-        console.print(f"{mark} {version:24} {info.get('status', ''):10} {info.get('reason', '')}")
-
-
-@models_app.command("verify")
-def models_verify(model_id: str, version: str) -> None:
-    """Download a version from the bucket and check it as the function would (checksums, smoke test)."""
-    _model_action("verify", model_id, version)
-
-
-@models_app.command("promote")
-def models_promote(model_id: str, version: str) -> None:
-    """Verify a version in the bucket, then make it CURRENT (served within seconds)."""
-    _model_action("promote", model_id, version)
-
-
-@models_app.command("rollback")
-def models_rollback(model_id: str) -> None:
-    """Serve the version that was CURRENT before the last promote."""
-    _model_action("rollback", model_id)
 
 
 @app.command("load")

@@ -151,3 +151,12 @@ def call_sweeper(grace_seconds: float | None = None, timeout: float = 120.0, unc
     response = requests.get(sweep_url(), params=params, timeout=timeout)
     response.raise_for_status()
     return response.text
+
+
+def use_emulators() -> None:
+    """Point this process's Firebase clients at the local emulators unless a real project is configured."""
+    if os.environ.get("MACHBOT_PROJECT"):
+        os.environ.setdefault("GCLOUD_PROJECT", os.environ["MACHBOT_PROJECT"])
+        return
+    for key, value in client_env().items():
+        os.environ.setdefault(key, value)

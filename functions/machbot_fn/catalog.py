@@ -11,6 +11,7 @@ from google.cloud import firestore
 
 from machbot_fn.labels import ENSEMBLE_ID
 from machbot_fn.manifest import Manifest
+from machbot_fn.routing import Routing
 
 COLLECTION = "models"
 SERVING, INVALID, CANDIDATE = "serving", "invalid", "candidate"
@@ -93,4 +94,13 @@ def record_check(
         entry.update(trained=manifest.trained, metrics=_summary_metrics(manifest))
     db.collection(COLLECTION).document(model_id).set(
         {"id": model_id, "versions": {version: entry}, "updatedAt": firestore.SERVER_TIMESTAMP}, merge=True
+    )
+
+
+def record_routing(db: firestore.Client, model_id: str, routing: Routing) -> None:
+    """Show the canary / shadow a model runs (for researchers; users see only the version that answered them)."""
+    db.collection(COLLECTION).document(model_id).set(
+        # Listing the fields replaces `routing` whole: a cleared canary must disappear, not be merged into.
+        {"id": model_id, "routing": routing.to_dict(), "updatedAt": firestore.SERVER_TIMESTAMP},
+        merge=["id", "routing", "updatedAt"],
     )

@@ -20,12 +20,12 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from machbot_fn import ensemble, lifecycle
+from machbot_fn import ensemble, lifecycle, observe
 from machbot_fn.contract import MessageRequest, parse_message
 from machbot_fn.errors import MachbotError, ModelUnavailable, TransientError, UnknownModel
 from machbot_fn.labels import ENSEMBLE_ID, REPLIER_ID
 from machbot_fn.manifest import CLASSIFICATION
-from machbot_fn.registry import ModelRegistry
+from machbot_fn.registry import ModelRegistry, ServedModel
 from machbot_fn.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,31 +66,53 @@ def _history(db: firestore.Client, ref: firestore.DocumentReference, request: Me
     return texts[-turns:]
 
 
-def _classifier(services: Services, model_id: str) -> tuple[Callable[[str], Any], dict[str, Any]]:
-    """What classifies this message, and how `servedBy.classifier` names it."""
+@dataclass(frozen=True)
+class Classifier:
+    """What classifies one message, how `servedBy.classifier` names it, and who watches in shadow."""
+
+    classify: Callable[[str], Any]
+    served_by: dict[str, Any]
+    shadow: ServedModel | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    fields: dict[str, Any]  # the function-owned fields of the done message
+    shadow: ServedModel | None = None
+
+
+def owner_id(ref: firestore.DocumentReference) -> str | None:
+    """The uid in `users/{uid}/messages/{id}`."""
+    user = ref.parent.parent
+    return user.id if user is not None else None
+
+
+def choose_classifier(services: Services, model_id: str, user_id: str | None) -> Classifier:
     if model_id == ENSEMBLE_ID:
         members = ensemble.load(services.registry)
-        return members, members.served_by()
-    model = services.registry.get(model_id)
+        return Classifier(members, members.served_by())
+    route = services.registry.route(model_id, user_id)
+    model = route.model
     if model.manifest.task != CLASSIFICATION:
         raise UnknownModel(f"{model_id!r} is a {model.manifest.task} model, not an emotion classifier")
-    return model.runner, {"id": model.manifest.id, "version": model.version, "sha256": model.main_sha256}
+    served_by = {"id": model.manifest.id, "version": model.version, "sha256": model.main_sha256, "route": route.role}
+    return Classifier(model.runner, served_by, route.shadow)
 
 
-def answer(services: Services, ref: firestore.DocumentReference, request: MessageRequest) -> dict[str, Any]:
+def answer(services: Services, ref: firestore.DocumentReference, request: MessageRequest) -> Answer:
     """Classify and reply; return the function-owned fields of a done message."""
     t0 = time.perf_counter()
     cold = services.handled == 0
-    classify, served_by = _classifier(services, request.model)
+    classifier = choose_classifier(services, request.model, owner_id(ref))
     replier = services.registry.get(REPLIER_ID)
     t1 = time.perf_counter()
-    emotion = classify(request.text)
+    emotion = classifier.classify(request.text)
     t2 = time.perf_counter()
     history = _history(services.db, ref, request, services.settings.history_turns)
     reply = replier.runner.generate(request.text, emotion.label, history)
     t3 = time.perf_counter()
     services.handled += 1
-    return {
+    fields = {
         "emotion": emotion.to_dict(),
         "reply": {
             "text": reply.text,
@@ -99,7 +121,7 @@ def answer(services: Services, ref: firestore.DocumentReference, request: Messag
             "contextTurns": len(history),
         },
         "servedBy": {
-            "classifier": served_by,
+            "classifier": classifier.served_by,
             "replier": {"id": replier.manifest.id, "version": replier.version},
         },
         "timings": {
@@ -110,6 +132,24 @@ def answer(services: Services, ref: firestore.DocumentReference, request: Messag
             "coldStart": cold,
         },
     }
+    return Answer(fields, classifier.shadow)
+
+
+def _observe(services: Services, ref: firestore.DocumentReference, request: MessageRequest, result: Answer) -> None:
+    emotion, classifier = result.fields["emotion"], result.fields["servedBy"]["classifier"]
+    observe.after_answer(
+        services.db,
+        observe.Answered(
+            message_key=observe.message_key(ref.path),
+            text=request.text,
+            model_id=classifier["id"],
+            version=classifier["version"],
+            label=emotion["label"],
+            confidence=emotion["score"],
+            classify_ms=result.fields["timings"]["classifyMs"],
+            shadow=result.shadow,
+        ),
+    )
 
 
 def _is_stale(event_time: datetime | None, cutoff_seconds: float) -> bool:
@@ -164,7 +204,10 @@ def handle_message(services: Services, ref: firestore.DocumentReference, event_t
             lifecycle.error_fields("internal", "machbot hit an internal error; please try again", claim.attempt),
             "error",
         )
-    return end(lifecycle.done_fields(claim.attempt, result), "done")
+    outcome = end(lifecycle.done_fields(claim.attempt, result.fields), "done")
+    if outcome == "done":
+        _observe(services, ref, request, result)
+    return outcome
 
 
 def sweep(

@@ -12,7 +12,17 @@ from google.cloud import firestore
 from machbot_fn import catalog
 from machbot_fn.errors import ManifestError
 from machbot_fn.manifest import Manifest, parse_manifest
-from machbot_fn.registry import Bucket, current_path, load_runner, read_current, verify_files, version_prefix
+from machbot_fn.registry import (
+    Bucket,
+    current_path,
+    load_runner,
+    read_current,
+    read_routing,
+    routing_path,
+    verify_files,
+    version_prefix,
+)
+from machbot_fn.routing import Routing
 
 
 @dataclass(frozen=True)
@@ -131,3 +141,44 @@ def rollback(bucket: Bucket, db: firestore.Client | None, model_id: str, cache_d
     served = ModelRegistry(bucket, cache_dir).verify(model_id, previous)
     promote_version(bucket, db, served.manifest)
     return served.manifest
+
+
+def set_routing(
+    bucket: Bucket,
+    db: firestore.Client | None,
+    model_id: str,
+    cache_dir: Path,
+    *,
+    canary: tuple[str, float] | None = None,
+    shadow: str | None = None,
+    clear_canary: bool = False,
+    clear_shadow: bool = False,
+) -> Routing:
+    """Change `model_id`'s canary (version, percent) and/or shadow version; each new candidate is
+    verified first (schema, checksums, smoke inference) and refused if bad. Returns the new routing."""
+    from machbot_fn.registry import ModelRegistry
+
+    current = read_current(bucket, model_id)
+    if current is None:
+        raise ManifestError(f"{model_id} has no CURRENT version; publish one before adding a canary or shadow")
+    old = read_routing(bucket, model_id)
+    canary_version, percent = (old.canary_version, old.canary_percent) if not clear_canary else (None, 0.0)
+    shadow_version = None if clear_shadow else old.shadow_version
+    registry = ModelRegistry(bucket, cache_dir)
+    if canary is not None:
+        canary_version, percent = canary
+        if not 0 <= percent <= 100:
+            raise ManifestError(f"a canary share must be 0-100 percent, got {percent}")
+        registry.verify(model_id, canary_version)
+    if shadow is not None:
+        registry.verify(model_id, shadow)
+        shadow_version = shadow
+    for version, role in ((canary_version, "canary"), (shadow_version, "shadow")):
+        if version == current:
+            raise ManifestError(f"{model_id} {version} is CURRENT already; a {role} must be another version")
+    routing = Routing(canary_version, percent if canary_version else 0.0, shadow_version)
+    blob = bucket.blob(routing_path(model_id))
+    blob.upload_from_string(json.dumps(routing.to_dict()), content_type="application/json")
+    if db is not None:
+        catalog.record_routing(db, model_id, routing)
+    return routing

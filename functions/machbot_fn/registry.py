@@ -30,6 +30,7 @@ from google.cloud.storage.retry import DEFAULT_RETRY
 
 from machbot_fn.errors import ManifestError, ModelUnavailable, TransientError, UnknownModel
 from machbot_fn.manifest import CLASSIFICATION, GENERATION, Manifest, parse_manifest
+from machbot_fn.routing import CANARY, NO_ROUTING, PRIMARY, Routing, in_canary, parse_routing
 
 log = logging.getLogger(__name__)
 MODELS_PREFIX = "models"
@@ -61,6 +62,10 @@ def current_path(model_id: str) -> str:
     return f"{MODELS_PREFIX}/{model_id}/CURRENT"
 
 
+def routing_path(model_id: str) -> str:
+    return f"{MODELS_PREFIX}/{model_id}/ROUTING"
+
+
 def version_prefix(model_id: str, version: str) -> str:
     return f"{MODELS_PREFIX}/{model_id}/{version}"
 
@@ -74,6 +79,17 @@ def read_current(bucket: Bucket, model_id: str, retry_seconds: float = BUCKET_RE
     except (gexc.GoogleAPICallError, gexc.RetryError, OSError) as exc:
         raise TransientError(f"model bucket unavailable reading {model_id}'s CURRENT: {exc}") from exc
     return raw.decode("utf-8").strip() or None
+
+
+def read_routing(bucket: Bucket, model_id: str, retry_seconds: float = BUCKET_RETRY_SECONDS) -> Routing:
+    """The model's canary/shadow settings; none when there is no ROUTING file."""
+    try:
+        raw = bucket.blob(routing_path(model_id)).download_as_bytes(**bounded(retry_seconds))
+    except gexc.NotFound:
+        return NO_ROUTING
+    except (gexc.GoogleAPICallError, gexc.RetryError, OSError) as exc:
+        raise TransientError(f"model bucket unavailable reading {model_id}'s ROUTING: {exc}") from exc
+    return parse_routing(raw)
 
 
 def sha256_file(path: Path) -> str:
@@ -130,11 +146,22 @@ class ServedModel:
         return self.manifest.version
 
 
+@dataclass(frozen=True)
+class Route:
+    """Who answers one user's message (CURRENT, or the canary), and who watches in shadow."""
+
+    model: ServedModel
+    role: str  # routing.PRIMARY or routing.CANARY
+    shadow: ServedModel | None = None
+
+
 @dataclass
 class _Entry:
     current: str | None = None
     checked_at: float = float("-inf")
     served: ServedModel | None = None  # the version answering now
+    routing: Routing = NO_ROUTING
+    candidates: dict[str, ServedModel] = field(default_factory=dict)  # canary / shadow versions in memory
     bad: dict[str, str] = field(default_factory=dict)  # version -> why it was refused
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -185,6 +212,7 @@ class ModelRegistry:
                         raise
                     log.warning("bucket unreachable; %s keeps serving %s", model_id, entry.served.version)
                     current = entry.current
+                entry.routing = self._read_routing(model_id, entry, retry)
                 # Stamped after the call: a slow or failed check waits a full interval before the next one.
                 entry.current, entry.checked_at = current, self._clock()
             if entry.current is None:
@@ -215,6 +243,55 @@ class ModelRegistry:
             if entry.served is not None:
                 return entry.served  # the previous good version keeps serving
             raise ModelUnavailable(f"{model_id} cannot be served: {entry.bad[entry.current]}")
+
+    def _read_routing(self, model_id: str, entry: _Entry, retry: float) -> Routing:
+        try:
+            routing = read_routing(self._bucket, model_id, retry)
+        except TransientError:
+            return entry.routing
+        except ManifestError as exc:
+            log.error("ignoring %s's ROUTING: %s", model_id, exc)
+            routing = NO_ROUTING
+        keep = {routing.canary_version, routing.shadow_version}
+        entry.candidates = {v: m for v, m in entry.candidates.items() if v in keep}
+        return routing
+
+    def route(self, model_id: str, user_id: str | None) -> Route:
+        """The version that answers `user_id` (CURRENT, or the canary for its share of users) and the
+        shadow version, if any. A candidate that cannot be loaded is left out; CURRENT answers."""
+        primary = self.get(model_id)
+        routing = self._entry(model_id).routing
+        model, role = primary, PRIMARY
+        if in_canary(routing, model_id, user_id) and routing.canary_version != primary.version:
+            candidate = self._candidate(model_id, routing.canary_version)
+            if candidate is not None:
+                model, role = candidate, CANARY
+        shadow = None
+        if routing.shadow_version and routing.shadow_version != model.version:
+            shadow = self._candidate(model_id, routing.shadow_version)
+        return Route(model, role, shadow)
+
+    def _candidate(self, model_id: str, version: str | None) -> ServedModel | None:
+        if not version:
+            return None
+        entry = self._entry(model_id)
+        with entry.lock:
+            if version in entry.candidates:
+                return entry.candidates[version]
+            if version in entry.bad:
+                return None
+            try:
+                entry.candidates[version] = self._load(model_id, version)
+            except TransientError as exc:
+                log.warning("bucket unreachable loading candidate %s %s: %s", model_id, version, exc)
+                return None
+            except ModelUnavailable as exc:
+                entry.bad[version] = str(exc)
+                log.error("refusing candidate %s %s: %s", model_id, version, exc)
+                if self._on_refused:
+                    self._on_refused(model_id, version, str(exc))
+                return None
+            return entry.candidates[version]
 
     def _download(self, name: str, dest: Path) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -9,58 +9,11 @@ import json
 from pathlib import Path
 
 import pytest
-from google.api_core import exceptions as gexc
+from memory_bucket import Clock, MemoryBucket
 
 from machbot_fn.errors import ModelUnavailable, TransientError, UnknownModel
 from machbot_fn.publish import publish_version
 from machbot_fn.registry import ModelRegistry
-
-
-class MemoryBlob:
-    def __init__(self, bucket: MemoryBucket, name: str) -> None:
-        self.bucket, self.name = bucket, name
-
-    def _check(self) -> None:
-        if self.bucket.down:
-            raise gexc.ServiceUnavailable("bucket down")
-
-    def download_as_bytes(self, **call: object) -> bytes:
-        self._check()
-        if self.name not in self.bucket.files:
-            raise gexc.NotFound(self.name)
-        self.bucket.downloads.append(self.name)
-        return self.bucket.files[self.name]
-
-    def download_to_filename(self, filename: str, **call: object) -> None:
-        Path(filename).write_bytes(self.download_as_bytes())
-
-    def upload_from_string(self, data: str | bytes, content_type: str = "") -> None:
-        self._check()
-        self.bucket.files[self.name] = data.encode() if isinstance(data, str) else data
-
-    def upload_from_filename(self, filename: str) -> None:
-        self.upload_from_string(Path(filename).read_bytes())
-
-    def exists(self) -> bool:
-        return self.name in self.bucket.files
-
-
-class MemoryBucket:
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        self.downloads: list[str] = []
-        self.down = False
-
-    def blob(self, name: str) -> MemoryBlob:
-        return MemoryBlob(self, name)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,104 @@
+"""Per-version serving metrics: how many messages, how fast, how confident, how often users agreed.
+
+Counters live in `modelStats/{model}@{version}@{mode}@{shard}` (admin only; the rules deny
+clients). `mode` is `served` (the version answered: CURRENT or canary) or `shadow` (it only
+watched). Each write increments one of `SHARDS` documents picked at random, because a single
+Firestore document sustains about one write per second and every message adds to these counts;
+readers sum the shards (`read_stats`, `machbot models stats`).
+
+Fields: `count`, `latencyMsSum`, `confidenceSum`, and for shadows `agreeWithServed` (same label as
+the version that answered). Feedback agreement is not counted here but computed from the users'
+reports when the stats are read (`feedback.agreement`), so it is exact however often events repeat.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from google.cloud import firestore
+
+COLLECTION = "modelStats"
+SHARDS = 8
+SERVED, SHADOW = "served", "shadow"
+COUNTERS = ("count", "latencyMsSum", "confidenceSum", "agreeWithServed")
+
+
+def _shard_ref(db: firestore.Client, model_id: str, version: str, mode: str) -> firestore.DocumentReference:
+    shard = random.randrange(SHARDS)
+    return db.collection(COLLECTION).document(f"{model_id}@{version}@{mode}@{shard}")
+
+
+def add(db: firestore.Client, model_id: str, version: str, mode: str, **increments: float) -> None:
+    """Add `increments` (counter name -> amount) to one shard of (model, version, mode)."""
+    unknown = set(increments) - set(COUNTERS)
+    if unknown:
+        raise ValueError(f"unknown counters: {sorted(unknown)}")
+    fields: dict[str, Any] = {"model": model_id, "version": version, "mode": mode}
+    fields.update({name: firestore.Increment(amount) for name, amount in increments.items() if amount})
+    _shard_ref(db, model_id, version, mode).set(fields, merge=True)
+
+
+@dataclass(frozen=True)
+class VersionStats:
+    model: str
+    version: str
+    mode: str
+    count: int
+    mean_latency_ms: float | None
+    mean_confidence: float | None
+    feedback_count: int
+    feedback_agreement: float | None  # share of reported messages where this version had the user's label
+    agree_with_served: float | None  # shadows: share of messages with the same label as the served version
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den else None
+
+
+def summarise(
+    shards: list[dict[str, Any]], feedback: dict[tuple[str, str, str], tuple[int, int]] | None = None
+) -> list[VersionStats]:
+    """Sum shard documents into one row per (model, version, mode), with `feedback` (key -> reports,
+    agreeing) from `feedback.agreement`."""
+    feedback = feedback or {}
+    totals: dict[tuple[str, str, str], dict[str, float]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0.0))
+    for doc in shards:
+        key = (doc.get("model", ""), doc.get("version", ""), doc.get("mode", SERVED))
+        for name in COUNTERS:
+            totals[key][name] += float(doc.get(name) or 0)
+    for key in feedback:  # a version may have reports from before its counters existed
+        totals.setdefault(key, dict.fromkeys(COUNTERS, 0.0))
+    rows = []
+    for (model, version, mode), t in sorted(totals.items()):
+        reported, agreed = feedback.get((model, version, mode), (0, 0))
+        rows.append(
+            VersionStats(
+                model=model,
+                version=version,
+                mode=mode,
+                count=int(t["count"]),
+                mean_latency_ms=_ratio(t["latencyMsSum"], t["count"]),
+                mean_confidence=_ratio(t["confidenceSum"], t["count"]),
+                feedback_count=reported,
+                feedback_agreement=_ratio(agreed, reported),
+                agree_with_served=_ratio(t["agreeWithServed"], t["count"]) if mode == SHADOW else None,
+            )
+        )
+    return rows
+
+
+def read_stats(db: firestore.Client, model_id: str | None = None) -> list[VersionStats]:
+    """Per-version metrics, for one model or all, with agreement with users' reports."""
+    from machbot_fn.feedback import agreement, reports
+
+    query: Any = db.collection(COLLECTION)
+    if model_id:
+        query = query.where(filter=firestore.FieldFilter("model", "==", model_id))
+    shards = [snap.to_dict() or {} for snap in query.stream()]
+    return summarise(shards, agreement(list(reports(db, model_id))))
