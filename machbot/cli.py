@@ -43,7 +43,7 @@ def run(
     sweep_every: Annotated[float, typer.Option(help="Seconds between sweeps for stuck messages.")] = 30.0,
 ) -> None:
     """Run machbot locally: emulators, the function, the bucket with the default models, the web app."""
-    from machbot.default_models import default_versions
+    from machbot.default_models import default_versions, ensemble_evaluation
     from machbot.stack import PORTS, EmulatorSuite, StackError, call_sweeper
     from machbot_fn import clients
     from machbot_fn.publish import ensure_published
@@ -70,7 +70,9 @@ def run(
     try:
         use_emulators()
         with console.status("publishing the default models into the bucket"):
-            actions = ensure_published(clients.bucket(BUCKET), clients.firestore_client(), list(versions.values()))
+            actions = ensure_published(
+                clients.bucket(BUCKET), clients.firestore_client(), list(versions.values()), ensemble_evaluation()
+            )
         for line in actions:
             console.print(f"  {line}")
         untrained = [m for m, d in versions.items() if "tiny-models" in str(d)]
@@ -150,12 +152,26 @@ def train(
 
 @app.command()
 def evaluate(
-    version_dir: Annotated[Path, typer.Argument(help="An exported version directory (manifest.json inside).")],
+    version_dir: Annotated[
+        Path | None, typer.Argument(help="An exported version directory (manifest.json inside).")
+    ] = None,
     trained: Annotated[Path | None, typer.Option(help="The PyTorch model it came from, for fp32 vs int8.")] = None,
+    ensemble: Annotated[
+        bool, typer.Option("--ensemble", help="Evaluate the shipped classifiers voting together instead.")
+    ] = False,
 ) -> None:
     """Evaluate an exported model on the test split (classifier) or held-out dialogues (replier)."""
     from machbot_train import defaults
 
+    if ensemble:
+        try:
+            result = defaults.evaluate_default_ensemble()
+        except (ValueError, FileNotFoundError) as exc:
+            fail(str(exc))
+        console.print({"members": result["members"], **defaults.ensemble_summary(result)})
+        return
+    if version_dir is None:
+        fail("pass a version directory to evaluate, or --ensemble")
     if not (version_dir / "manifest.json").is_file():
         fail(f"{version_dir} has no manifest.json: pass an exported version directory")
     try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from machbot.paths import DEFAULT_MODELS, TINY_MODELS
 from machbot_fn.labels import CLASSIFIER_IDS, REPLIER_ID
@@ -49,3 +51,9 @@ def tiny_version(model_id: str, root: Path = TINY_MODELS) -> Path:
 def default_versions() -> dict[str, Path]:
     """model id -> version directory to serve by default."""
     return {model_id: shipped_version(model_id) or tiny_version(model_id) for model_id in DEFAULT_IDS}
+
+
+def ensemble_evaluation(root: Path = DEFAULT_MODELS) -> dict[str, Any] | None:
+    """The shipped ensemble's test-split evaluation ({members: {id: version}, metrics}), if measured."""
+    path = root / "ensemble.json"
+    return json.loads(path.read_text()) if path.is_file() else None

@@ -67,10 +67,14 @@ def record_refused(db: firestore.Client, model_id: str, version: str, reason: st
     )
 
 
-def record_ensemble(db: firestore.Client, members: list[str], trained: bool) -> None:
-    """Offer `ensemble` in the picker: the listed classifiers vote (probability averaging)."""
+def record_ensemble(
+    db: firestore.Client, members: list[str], trained: bool, metrics: dict[str, Any] | None = None
+) -> None:
+    """Offer `ensemble` in the picker: the listed classifiers vote (probability averaging). `metrics`:
+    its evaluation on the test split, when it was measured on exactly these member versions."""
     db.collection(COLLECTION).document(ENSEMBLE_ID).set(
         {
+            "metrics": metrics or {},
             "id": ENSEMBLE_ID,
             "displayName": "Ensemble (all classifiers vote)",
             "task": "ensemble",
@@ -80,9 +84,8 @@ def record_ensemble(db: firestore.Client, members: list[str], trained: bool) -> 
             "status": SERVING,
             "statusReason": "",
             "updatedAt": firestore.SERVER_TIMESTAMP,
-        },
-        merge=True,
-    )
+        }
+    )  # replaced whole: metrics measured on other members must not linger
 
 
 def record_check(

@@ -82,9 +82,13 @@ def version_exists(bucket: Bucket, model_id: str, version: str) -> bool:
     return bucket.blob(f"{version_prefix(model_id, version)}/manifest.json").exists()
 
 
-def ensure_published(bucket: Bucket, db: firestore.Client | None, directories: list[Path]) -> list[str]:
+def ensure_published(
+    bucket: Bucket, db: firestore.Client | None, directories: list[Path], ensemble: dict[str, Any] | None = None
+) -> list[str]:
     """Publish each version not yet in the bucket; make it CURRENT where the model has none, or only an
-    untrained one and this one is trained. Returns a line per action, for the run command to print."""
+    untrained one and this one is trained. `ensemble` ({members: {id: version}, metrics}) is the
+    ensemble's evaluation, shown in the catalog when its members are the classifiers published here.
+    Returns a line per action, for the run command to print."""
     actions = []
     for directory in directories:
         manifest = read_local_version(directory)
@@ -102,7 +106,9 @@ def ensure_published(bucket: Bucket, db: firestore.Client | None, directories: l
             catalog.record_serving(db, manifest)
     classifiers = [m for m in map(read_local_version, directories) if m.is_classifier]
     if db is not None and len(classifiers) >= 2:
-        catalog.record_ensemble(db, [m.id for m in classifiers], trained=all(m.trained for m in classifiers))
+        members = {m.id: m.version for m in classifiers}
+        metrics = ensemble.get("metrics") if ensemble and ensemble.get("members") == members else None
+        catalog.record_ensemble(db, list(members), trained=all(m.trained for m in classifiers), metrics=metrics)
     return actions
 
 

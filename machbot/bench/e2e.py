@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from machbot.bench.common import Context, ratio, stats
+from machbot.default_models import ensemble_evaluation
 from machbot.firestore_rest import Endpoints, Session
 from machbot.latency import time_one
 from machbot.paths import BUCKET
@@ -46,7 +47,9 @@ def wait_for_upload_checks(ctx: Context, timeout: float = 180.0) -> bool:
 
 
 def publish(ctx: Context) -> list[str]:
-    return ensure_published(clients.bucket(BUCKET), clients.firestore_client(), list(ctx.versions.values()))
+    return ensure_published(
+        clients.bucket(BUCKET), clients.firestore_client(), list(ctx.versions.values()), ensemble_evaluation()
+    )
 
 
 def one(user: Session, text: str, model: str) -> tuple[float | None, dict]:

@@ -45,7 +45,9 @@ def test_a_canary_answers_about_its_share_of_users_and_each_user_stays_put(db, b
     result = cli("models", "canary", MODEL, "canary2", "--percent", str(SHARE))
     assert result.returncode == 0, result.stderr
     assert f"canary canary2 for {SHARE:g}% of users" in result.stdout
-    assert db.document(f"models/{MODEL}").get().to_dict()["routing"] == {"canary": {"version": "canary2", "percent": SHARE}}
+    assert db.document(f"models/{MODEL}").get().to_dict()["routing"] == {
+        "canary": {"version": "canary2", "percent": SHARE}
+    }
 
     users = [User.sign_up() for _ in range(30)]
 

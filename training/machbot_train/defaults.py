@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from machbot_fn.labels import CLASSIFIER_IDS, REPLIER_ID
+from machbot_fn.labels import CLASSIFIER_IDS, ENSEMBLE_ID, REPLIER_ID
 from machbot_train.version_dir import MANIFEST, read_manifest, set_current, update_metrics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -141,7 +141,7 @@ def evaluate(model_dir: Path, trained_dir: Path | None = None, report_dir: Path 
     reports = Path(report_dir) if report_dir else REPORT_DIR
     if manifest.is_classifier:
         result = evaluate_classifier(Path(model_dir), trained_dir, report_dir=reports)
-        write_classifier_report(reports, CLASSIFIER_IDS)
+        write_classifier_report(reports, (*CLASSIFIER_IDS, ENSEMBLE_ID))
         return result
     return evaluate_replier(Path(model_dir), trained_dir, report_dir=reports)
 
@@ -233,7 +233,7 @@ def rebuild_classifier(
     reports = Path(report_dir) if report_dir else REPORT_DIR
     result = evaluate_classifier(built, run_dir / "best", report_dir=reports)
     update_metrics(built, manifest_metrics(result))
-    write_classifier_report(reports, CLASSIFIER_IDS)
+    write_classifier_report(reports, (*CLASSIFIER_IDS, ENSEMBLE_ID))
     return _install(built, root, prune)
 
 
@@ -287,6 +287,8 @@ def rebuild_all(
             out[model_id] = rebuild_replier(root, runs_dir, version, train_missing, prune)
         else:
             out[model_id] = rebuild_classifier(model_id, root, runs_dir, version, train_missing, prune)
+    if any(m in CLASSIFIER_IDS for m in ordered):
+        evaluate_default_ensemble(root)  # its members changed: measure the vote again
     return out
 
 
@@ -313,5 +315,30 @@ def reevaluate_defaults(root: Path = DEFAULT_ROOT, report_dir: Path | None = Non
         version_dir = Path(root) / model_id / current.read_text().strip()
         results[model_id] = evaluate_classifier(version_dir, report_dir=reports)
         update_metrics(version_dir, manifest_metrics(results[model_id]))
-    write_classifier_report(reports, CLASSIFIER_IDS)
+    if len(results) >= 2:
+        results[ENSEMBLE_ID] = evaluate_default_ensemble(root, reports)
+    write_classifier_report(reports, (*CLASSIFIER_IDS, ENSEMBLE_ID))
     return results
+
+
+def evaluate_default_ensemble(root: Path = DEFAULT_ROOT, report_dir: Path | None = None) -> dict:
+    """Evaluate the installed default classifiers voting together; save it for the catalog and the report."""
+    from machbot_train.evaluate import REPORT_DIR, write_classifier_report
+    from machbot_train.evaluate_ensemble import evaluate_ensemble, save_for_catalog
+
+    reports = Path(report_dir) if report_dir else REPORT_DIR
+    members = []
+    for model_id in CLASSIFIER_IDS:
+        current = Path(root) / model_id / "CURRENT"
+        if current.is_file():
+            members.append(Path(root) / model_id / current.read_text().strip())
+    result = evaluate_ensemble(members, report_dir=reports)
+    save_for_catalog(result, root)
+    write_classifier_report(reports, (*CLASSIFIER_IDS, ENSEMBLE_ID))
+    return result
+
+
+def ensemble_summary(result: dict) -> dict:
+    from machbot_train.evaluate_ensemble import catalog_metrics
+
+    return catalog_metrics(result)
