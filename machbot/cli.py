@@ -16,12 +16,14 @@ from typing import Annotated
 import typer
 
 from machbot.console import UserError, console, err, fail
+from machbot.feedback_cli import feedback_app
 from machbot.models_cli import models_app
 from machbot.paths import BUCKET, EMULATOR_DATA, WEBAPP
 from machbot.stack import use_emulators
 
 app = typer.Typer(help="machbot: an emotion-aware chatbot on Firebase.", no_args_is_help=True, add_completion=False)
 app.add_typer(models_app, name="models")
+app.add_typer(feedback_app, name="feedback")
 
 
 def build_webapp() -> None:

@@ -107,3 +107,15 @@ def record_routing(db: firestore.Client, model_id: str, routing: Routing) -> Non
         {"id": model_id, "routing": routing.to_dict(), "updatedAt": firestore.SERVER_TIMESTAMP},
         merge=["id", "routing", "updatedAt"],
     )
+
+
+def record_candidate(db: firestore.Client, manifest: Manifest, note: str) -> None:
+    """A version uploaded for trial (canary, shadow or a later promote), not serving yet."""
+    db.collection(COLLECTION).document(manifest.id).set(
+        {
+            "id": manifest.id,
+            "versions": {manifest.version: version_entry(manifest, CANDIDATE, note[:500])},
+            "updatedAt": firestore.SERVER_TIMESTAMP,
+        },
+        merge=True,
+    )

@@ -39,7 +39,7 @@ def _weights_bytes(trained_dir: Path) -> int:
     )
 
 
-def _source_dir(manifest: Manifest, trained_dir: Path | None) -> Path | None:
+def source_dir(manifest: Manifest, trained_dir: Path | None) -> Path | None:
     """The PyTorch weights behind an export: given explicitly, or recorded in the manifest's provenance."""
     if trained_dir is not None:
         return Path(trained_dir)
@@ -145,7 +145,7 @@ def evaluate_classifier(
         },
     }
     served = result[served_key]
-    source = _source_dir(manifest, trained_dir)
+    source = source_dir(manifest, trained_dir)
     if source is not None:
         fp32 = _fp32_eval(source, clf, data.texts, data.labels, lat_texts)
         fp32_pred = fp32.pop("_predictions")
@@ -292,7 +292,7 @@ def evaluate_replier(
             for p, r in list(zip(picked, replies, strict=True))[:samples]
         ],
     }
-    source = _source_dir(manifest, trained_dir)
+    source = source_dir(manifest, trained_dir)
     if source is not None:
         result.update(_replier_val_loss(source, val))
     _write_json(Path(report_dir) / "replier" / f"{manifest.id}.json", result)
