@@ -92,3 +92,21 @@ def test_rollback_without_history_is_refused(db, bucket, published, tmp_path: Pa
 
     with pytest.raises(ManifestError, match="no previous version"):
         rollback(bucket, db, "never-published", tmp_path)
+
+
+def test_the_catalog_shows_the_ensemble_metrics_only_for_the_members_they_were_measured_on(
+    db, bucket, published
+) -> None:
+    from machbot.default_models import DEFAULT_IDS
+    from machbot_fn.publish import ensure_published
+    from machbot_train.version_dir import read_manifest
+
+    members = {m: read_manifest(published[m]).version for m in DEFAULT_IDS if m != "t5"}
+    measured = {"members": members, "metrics": {"accuracy": 0.5, "macro_f1": 0.4}}
+    ensure_published(bucket, db, list(published.values()), measured)
+    doc = db.document("models/ensemble").get().to_dict()
+    assert doc["metrics"] == measured["metrics"] and doc["members"] == list(members)
+
+    other = {"members": {**members, "bert": "some-other-version"}, "metrics": {"accuracy": 0.9}}
+    ensure_published(bucket, db, list(published.values()), other)
+    assert db.document("models/ensemble").get().to_dict()["metrics"] == {}
