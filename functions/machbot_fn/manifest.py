@@ -14,7 +14,8 @@ ONNX signatures. Classifier `model.onnx`: inputs `input_ids`, `attention_mask` (
 (`input_ids`, `attention_mask` -> `last_hidden_state`) and `decoder.onnx` (`input_ids`,
 `encoder_hidden_states`, `encoder_attention_mask` -> `logits` [batch, seq, vocab]), plus
 `generation`: `{decoder_start_token_id, eos_token_id, pad_token_id, max_new_tokens}` and optionally
-`no_repeat_ngram_size` (greedy search never repeats an n-gram of that size; 0 or absent = off).
+`no_repeat_ngram_size` (greedy search never repeats an n-gram of that size; 0 or absent = off) and
+`repetition_penalty` (>= 1; logits of tokens already generated are divided by it, 1 or absent = off).
 Optionally a replier also ships a key/value-cache decoder, which the serving loop then prefers
 (one token per step instead of the whole prefix): `cross_kv.onnx` (`encoder_hidden_states` ->
 `cross_k`, `cross_v` [layers, batch, heads, enc_seq, d_kv]) and `decoder_step.onnx` (`input_ids`
@@ -62,7 +63,7 @@ class Manifest:
     files: dict[str, FileEntry]
     max_length: int
     labels: tuple[str, ...] = ()
-    generation: dict[str, int] = field(default_factory=dict)
+    generation: dict[str, int | float] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
 
@@ -134,7 +135,7 @@ def parse_manifest(data: Any) -> Manifest:
     if not 8 <= max_length <= 4096:
         raise ManifestError(f"max_length {max_length} out of range")
     labels: tuple[str, ...] = ()
-    generation: dict[str, int] = {}
+    generation: dict[str, int | float] = {}
     if task == CLASSIFICATION:
         labels = tuple(_require(data, "labels", list))
         if sorted(labels) != sorted(EMOTIONS) or len(labels) != len(EMOTIONS):
@@ -144,6 +145,9 @@ def parse_manifest(data: Any) -> Manifest:
         for key in ("decoder_start_token_id", "eos_token_id", "pad_token_id", "max_new_tokens"):
             if not isinstance(generation.get(key), int):
                 raise ManifestError(f"generation.{key} must be an integer")
+        penalty = generation.get("repetition_penalty", 1.0)
+        if isinstance(penalty, bool) or not isinstance(penalty, int | float) or not 1.0 <= penalty <= 5.0:
+            raise ManifestError(f"generation.repetition_penalty must be a number from 1 to 5, got {penalty!r}")
     return Manifest(
         id=model_id,
         version=version,

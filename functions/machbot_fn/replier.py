@@ -75,6 +75,19 @@ def banned_tokens(decoder_ids: Sequence[int], n: int) -> set[int]:
     }
 
 
+def penalise_repeats(logits: np.ndarray, decoder_ids: Sequence[int], penalty: float) -> np.ndarray:
+    """CTRL's repetition penalty, as transformers applies it: the logit of every token already in
+    `decoder_ids` is divided by `penalty` if positive, multiplied if negative. The small replier
+    otherwise pads a reply with stock phrases ("i am sure you will be a lot of the same")."""
+    if penalty == 1.0 or not decoder_ids:
+        return logits
+    seen = np.unique(np.asarray(decoder_ids, dtype=np.int64))
+    out = logits.copy()
+    values = out[seen]
+    out[seen] = np.where(values < 0, values * penalty, values / penalty)
+    return out
+
+
 class Replier:
     """A published T5 replier: `encoder.onnx`, `decoder.onnx`, `tokenizer.json` and generation settings.
 
@@ -102,6 +115,7 @@ class Replier:
         self.pad_id = int(gen["pad_token_id"])
         self.max_new_tokens = int(gen["max_new_tokens"])
         self.no_repeat_ngram_size = int(gen.get("no_repeat_ngram_size", 0))
+        self.repetition_penalty = float(gen.get("repetition_penalty", 1.0))
 
     def _load_decoder(self) -> ort.InferenceSession:
         return load_session(self.model_dir / "decoder.onnx", self.threads)
@@ -124,7 +138,9 @@ class Replier:
         return hidden, mask
 
     def _pick(self, logits: np.ndarray, decoder_ids: list[int]) -> int:
-        """The greedy choice, skipping tokens that would repeat an n-gram already generated."""
+        """The greedy choice: tokens already used are penalised, and tokens that would repeat an n-gram
+        already generated are skipped (transformers' repetition_penalty and no_repeat_ngram_size)."""
+        logits = penalise_repeats(logits, decoder_ids, self.repetition_penalty)
         banned = banned_tokens(decoder_ids, self.no_repeat_ngram_size)
         if banned:
             logits = logits.copy()

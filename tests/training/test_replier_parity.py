@@ -62,6 +62,7 @@ def _generate(model: T5ForConditionalGeneration, replier: Replier, prompt: str) 
             max_new_tokens=MAX_NEW_TOKENS,
             min_new_tokens=0,
             no_repeat_ngram_size=replier.no_repeat_ngram_size,
+            repetition_penalty=replier.repetition_penalty,
         )[0].tolist()
     assert out[0] == model.config.decoder_start_token_id
     tokens = out[1:]
@@ -105,6 +106,30 @@ def test_a_version_without_cache_graphs_uses_the_plain_loop(tiny_t5: tuple, tiny
     plain = Replier(read_manifest(version_dir), version_dir)
     assert not plain.uses_cache
     assert plain.generate_ids(PROMPTS[1]) == _generate(model, plain, PROMPTS[1])
+
+
+def test_without_the_repetition_penalty_the_loops_still_match_and_choose_differently(
+    tiny_t5: tuple, tiny_root: Path
+) -> None:
+    model, fp32, _ = tiny_t5
+    assert fp32.repetition_penalty > 1.0
+    version_dir = package_replier(
+        model,
+        fp32.tokenizer,
+        tiny_root / "t5-nopenalty",
+        "parity-1",
+        trained=False,
+        provenance={"init": "test"},
+        max_new_tokens=MAX_NEW_TOKENS,
+        quantize=False,
+        overwrite=True,
+        no_repeat_ngram_size=NO_REPEAT,
+        repetition_penalty=1.0,
+    )
+    unpenalised = Replier(read_manifest(version_dir), version_dir)
+    outputs = [unpenalised.generate_ids(p) for p in PROMPTS]
+    assert outputs == [_generate(model, unpenalised, p) for p in PROMPTS]
+    assert outputs != [fp32.generate_ids(p) for p in PROMPTS]  # the penalty changes what is chosen
 
 
 def test_the_parity_check_is_not_vacuous(tiny_t5: tuple) -> None:

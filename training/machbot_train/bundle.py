@@ -25,6 +25,7 @@ CLASSIFIER_MAX_LENGTH = 128
 REPLIER_MAX_LENGTH = 96
 MAX_NEW_TOKENS = 40
 NO_REPEAT_NGRAM_SIZE = 3  # the small replier loops on its favourite sentence without it
+REPETITION_PENALTY = 1.3  # and pads replies with stock phrases; 1.3 ends them sooner (training/reports/replier.md)
 
 
 class ExportError(RuntimeError):
@@ -162,6 +163,7 @@ def package_replier(
     display: str | None = None,
     kv_cache: bool = True,
     no_repeat_ngram_size: int = NO_REPEAT_NGRAM_SIZE,
+    repetition_penalty: float = REPETITION_PENALTY,
 ) -> Path:
     """Write a replier version directory (encoder.onnx, decoder.onnx, tokenizer.json, manifest.json),
     with `kv_cache` also cross_kv.onnx + decoder_step.onnx, which the serving loop prefers."""
@@ -172,6 +174,7 @@ def package_replier(
         "pad_token_id": int(cfg.pad_token_id),
         "max_new_tokens": int(max_new_tokens),
         "no_repeat_ngram_size": int(no_repeat_ngram_size),
+        "repetition_penalty": float(repetition_penalty),
     }
     version_dir = _new_version_dir(out_dir, model_id, version, overwrite)
     try:

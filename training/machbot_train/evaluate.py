@@ -273,6 +273,12 @@ def evaluate_replier(
     picked = random.Random(0).sample(val, min(generate, len(val)))
     replier = Replier(manifest, version_dir, threads=1)
     replies = [replier(p.message, p.emotion, p.history) for p in picked]
+    # The same weights decoded without the repetition penalty, side by side, to show what it changes.
+    unpenalised: list[str] | None = None
+    if replier.repetition_penalty != 1.0:
+        plain = Replier(manifest, version_dir, threads=1)
+        plain.repetition_penalty = 1.0
+        unpenalised = [plain(p.message, p.emotion, p.history) for p in picked]
     result: dict[str, Any] = {
         "id": manifest.id,
         "version": manifest.version,
@@ -287,11 +293,20 @@ def evaluate_replier(
         "mean_reply_words": float(np.mean([len(r.split()) for r in replies])),
         "latency_ms": latency_ms(lambda p: replier(p.message, p.emotion, p.history), picked[:50], warmup=2),
         "size_bytes": _onnx_bytes(version_dir, manifest),
+        "repetition_penalty": replier.repetition_penalty,
         "samples": [
             {"emotion": p.emotion, "history": list(p.history), "message": p.message, "reference": p.target, "reply": r}
             for p, r in list(zip(picked, replies, strict=True))[:samples]
         ],
     }
+    if unpenalised is not None:
+        result["without_penalty"] = {
+            "distinct_1": distinct_n(unpenalised, 1),
+            "distinct_2": distinct_n(unpenalised, 2),
+            "mean_reply_words": float(np.mean([len(r.split()) for r in unpenalised])),
+        }
+        for sample, reply in zip(result["samples"], unpenalised, strict=False):
+            sample["reply_without_penalty"] = reply
     source = source_dir(manifest, trained_dir)
     if source is not None:
         result.update(_replier_val_loss(source, val))
@@ -333,17 +348,23 @@ def _write_replier_markdown(r: dict[str, Any], path: Path) -> None:
         f"| mean reply length (words) | {r['mean_reply_words']:.1f} |",
         f"| latency per reply, int8, one thread (p50 / p95 ms) | {r['latency_ms']['p50']:.0f} / {r['latency_ms']['p95']:.0f} |",
         f"| encoder + decoder size (MB) | {r['size_bytes'] / 1e6:.1f} |",
-        "",
-        "## Sample replies to held-out messages",
-        "",
-        "| emotion | message | reference | model |",
-        "|---|---|---|---|",
     ]
+    plain = r.get("without_penalty")
+    if plain:
+        lines += [
+            f"| the same weights without the repetition penalty ({r['repetition_penalty']:g}): distinct-1 / distinct-2, "
+            f"mean words | {plain['distinct_1']:.3f} / {plain['distinct_2']:.3f}, {plain['mean_reply_words']:.1f} |",
+        ]
+    header = "| emotion | message | reference | model |" + (" without the penalty |" if plain else "")
+    lines += ["", "## Sample replies to held-out messages", "", header, "|---" * (header.count("|") - 1) + "|"]
 
     def esc(s: str) -> str:
         return s.replace("|", "\\|").replace("\n", " ")
 
     for s in r["samples"]:
-        lines.append(f"| {s['emotion']} | {esc(s['message'])} | {esc(s['reference'])} | {esc(s['reply'])} |")
+        row = f"| {s['emotion']} | {esc(s['message'])} | {esc(s['reference'])} | {esc(s['reply'])} |"
+        if plain:
+            row += f" {esc(s.get('reply_without_penalty', ''))} |"
+        lines.append(row)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
