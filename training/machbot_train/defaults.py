@@ -272,6 +272,7 @@ def rebuild_all(
     models: str = "all",
     train_missing: bool = True,
     prune: bool = True,
+    report_dir: Path | None = None,
 ) -> dict[str, Path]:
     """Rebuild the six default models (or a comma-separated subset): train what is missing (resuming),
     export, evaluate, install into root/<id>/<version>/ with CURRENT. MobileBERT is rebuilt after the
@@ -284,11 +285,13 @@ def rebuild_all(
     out: dict[str, Path] = {}
     for model_id in ordered:
         if model_id == REPLIER_ID:
-            out[model_id] = rebuild_replier(root, runs_dir, version, train_missing, prune)
+            out[model_id] = rebuild_replier(root, runs_dir, version, train_missing, prune, report_dir=report_dir)
         else:
-            out[model_id] = rebuild_classifier(model_id, root, runs_dir, version, train_missing, prune)
+            out[model_id] = rebuild_classifier(
+                model_id, root, runs_dir, version, train_missing, prune, report_dir=report_dir
+            )
     if any(m in CLASSIFIER_IDS for m in ordered):
-        evaluate_default_ensemble(root)  # its members changed: measure the vote again
+        evaluate_default_ensemble(root, report_dir)  # its members changed: measure the vote again
     return out
 
 

@@ -1,0 +1,49 @@
+"""`machbot rebuild` end to end on finished (tiny) runs: export, evaluate, install, ensemble, report.
+
+Training itself is covered by its own tests; here the runs directory holds tiny models saved the
+way training saves them, so the one rebuild command's other steps all run for real, in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from machbot_fn.labels import CLASSIFIER_IDS, ENSEMBLE_ID, REPLIER_ID
+from machbot_fn.publish import read_local_version
+from machbot_train.defaults import RECIPES, rebuild_all
+from machbot_train.tiny_models import tiny_classifier_model, tiny_replier_model, tiny_unigram, tiny_wordpiece
+
+
+def _finished_run(run_dir: Path, model, tokenizer, val: dict) -> None:
+    best = run_dir / "best"
+    model.save_pretrained(best)
+    tokenizer.save(str(best / "tokenizer.json"))
+    (best / "training.json").write_text(json.dumps({"val": val, "provenance": {"init": "tiny random (test)"}}))
+    (run_dir / "train.log").write_text(f"00:00:00 {run_dir.name} epoch 1: val ...\n00:00:01 done: best val\n")
+
+
+def test_rebuild_installs_every_default_model_with_metrics_and_a_report(tmp_path: Path) -> None:
+    runs, root, reports = tmp_path / "runs", tmp_path / "models", tmp_path / "reports"
+    wordpiece = tiny_wordpiece()
+    for model_id in CLASSIFIER_IDS:
+        arch = RECIPES[model_id].arch
+        model = tiny_classifier_model(arch, wordpiece.get_vocab_size())
+        _finished_run(runs / arch, model, wordpiece, {"macro_f1": 0.2, "accuracy": 0.3})
+    unigram = tiny_unigram()
+    _finished_run(runs / REPLIER_ID, tiny_replier_model(unigram.get_vocab_size()), unigram, {"val_loss": 6.0})
+
+    built = rebuild_all(root=root, runs_dir=runs, version="t-1", train_missing=False, report_dir=reports)
+
+    assert set(built) == {*CLASSIFIER_IDS, REPLIER_ID}
+    for model_id, version_dir in built.items():
+        assert (root / model_id / "CURRENT").read_text().strip() == "t-1"
+        manifest = read_local_version(version_dir)  # checksums and schema, as publishing checks them
+        assert manifest.trained and manifest.format == "onnx-int8"
+        key = "accuracy" if manifest.is_classifier else "distinct_2"
+        assert 0 <= manifest.metrics[key] <= 1
+    ensemble = json.loads((root / "ensemble.json").read_text())
+    assert ensemble["members"] == dict.fromkeys(CLASSIFIER_IDS, "t-1") and "accuracy" in ensemble["metrics"]
+    table = (reports / "classifiers.md").read_text()
+    assert table.count("`t-1`") == len(CLASSIFIER_IDS) and "| Ensemble `bert@t-1+" in table
+    assert ENSEMBLE_ID in (reports / "classifiers.json").read_text() and (reports / "replier.md").is_file()
