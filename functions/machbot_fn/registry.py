@@ -70,26 +70,25 @@ def version_prefix(model_id: str, version: str) -> str:
     return f"{MODELS_PREFIX}/{model_id}/{version}"
 
 
-def read_current(bucket: Bucket, model_id: str, retry_seconds: float = BUCKET_RETRY_SECONDS) -> str | None:
-    """The version CURRENT names, or None when the model was never published."""
+def _read_small(bucket: Bucket, name: str, retry_seconds: float) -> bytes | None:
+    """A small control file (CURRENT, ROUTING); None if absent, TransientError if the bucket is down."""
     try:
-        raw = bucket.blob(current_path(model_id)).download_as_bytes(**bounded(retry_seconds))
+        return bucket.blob(name).download_as_bytes(**bounded(retry_seconds))
     except gexc.NotFound:
         return None
     except (gexc.GoogleAPICallError, gexc.RetryError, OSError) as exc:
-        raise TransientError(f"model bucket unavailable reading {model_id}'s CURRENT: {exc}") from exc
-    return raw.decode("utf-8").strip() or None
+        raise TransientError(f"model bucket unavailable reading {name}: {exc}") from exc
+
+
+def read_current(bucket: Bucket, model_id: str, retry_seconds: float = BUCKET_RETRY_SECONDS) -> str | None:
+    """The version CURRENT names, or None when the model was never published."""
+    raw = _read_small(bucket, current_path(model_id), retry_seconds)
+    return (raw.decode("utf-8").strip() or None) if raw is not None else None
 
 
 def read_routing(bucket: Bucket, model_id: str, retry_seconds: float = BUCKET_RETRY_SECONDS) -> Routing:
     """The model's canary/shadow settings; none when there is no ROUTING file."""
-    try:
-        raw = bucket.blob(routing_path(model_id)).download_as_bytes(**bounded(retry_seconds))
-    except gexc.NotFound:
-        return NO_ROUTING
-    except (gexc.GoogleAPICallError, gexc.RetryError, OSError) as exc:
-        raise TransientError(f"model bucket unavailable reading {model_id}'s ROUTING: {exc}") from exc
-    return parse_routing(raw)
+    return parse_routing(_read_small(bucket, routing_path(model_id), retry_seconds))
 
 
 def sha256_file(path: Path) -> str:

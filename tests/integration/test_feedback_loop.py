@@ -47,6 +47,15 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "machbot.cli", *args], capture_output=True, text=True, timeout=600)
 
 
+def retrain(feedback: Path, checkpoint: Path, out: Path, version: str, epochs: int, replay: int, weight: int):
+    """`machbot feedback retrain` on the tiny model, quick settings (a high rate: it starts from random)."""
+    return cli(
+        "feedback", "retrain", MODEL, "--feedback", str(feedback), "--checkpoint", str(checkpoint),
+        "--out-dir", str(out), "--version", version, "--epochs", str(epochs), "--lr", "0.003",
+        "--replay", str(replay), "--feedback-weight", str(weight), "--test-limit", "300",
+    )  # fmt: skip
+
+
 def report_wrong_emotions(user: User, db) -> None:
     for text, label in REPORTS.items():
         path = user.send(text, model=MODEL)
@@ -69,11 +78,7 @@ def test_reports_are_exported_without_user_ids_and_retrain_publishes_a_candidate
     assert user.uid not in out.read_text()
     assert all(r["model"] == MODEL and r["version"] == "r1" and r["predicted"] in EMOTIONS for r in rows)
 
-    result = cli(
-        "feedback", "retrain", MODEL, "--feedback", str(out), "--checkpoint", str(current),
-        "--out-dir", str(tmp_path / "candidates"), "--version", "r2", "--epochs", "3", "--lr", "0.003",
-        "--replay", "256", "--feedback-weight", "8", "--test-limit", "300",
-    )  # fmt: skip
+    result = retrain(out, current, tmp_path / "candidates", "r2", epochs=3, replay=256, weight=8)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "published as a candidate" in result.stdout
     summary = json.loads((tmp_path / "candidates" / MODEL / "r2.retrain.json").read_text())
@@ -91,11 +96,7 @@ def test_a_candidate_that_is_worse_on_the_test_split_is_not_published(db, bucket
     out = tmp_path / "feedback.jsonl"
     # Reports that contradict the data: every text labelled `surprise`.
     out.write_text("".join(json.dumps({"text": t, "label": "surprise"}) + "\n" for t in REPORTS) * 20)
-    result = cli(
-        "feedback", "retrain", MODEL, "--feedback", str(out), "--checkpoint", str(current),
-        "--out-dir", str(tmp_path / "candidates"), "--version", "r3", "--epochs", "2", "--lr", "0.003",
-        "--replay", "0", "--feedback-weight", "4", "--test-limit", "300",
-    )  # fmt: skip
+    result = retrain(out, current, tmp_path / "candidates", "r3", epochs=2, replay=0, weight=4)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "not published" in result.stderr and "Traceback" not in result.stderr
     assert not bucket.blob(f"models/{MODEL}/r3/manifest.json").exists()

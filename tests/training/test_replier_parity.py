@@ -88,22 +88,26 @@ def test_cache_graphs_are_used_when_shipped(tiny_t5: tuple) -> None:
     assert fresh._decoder is not None
 
 
-def test_a_version_without_cache_graphs_uses_the_plain_loop(tiny_t5: tuple, tiny_root: Path) -> None:
-    model, fp32, _ = tiny_t5
+def _fp32_variant(model: T5ForConditionalGeneration, tokenizer, root: Path, **settings) -> Replier:
+    """The same tiny model exported (fp32) with other generation settings."""
     version_dir = package_replier(
         model,
-        fp32.tokenizer,
-        tiny_root / "t5-nocache",
+        tokenizer,
+        root,
         "parity-1",
         trained=False,
         provenance={"init": "test"},
         max_new_tokens=MAX_NEW_TOKENS,
         quantize=False,
         overwrite=True,
-        kv_cache=False,
-        no_repeat_ngram_size=0,
+        **settings,
     )
-    plain = Replier(read_manifest(version_dir), version_dir)
+    return Replier(read_manifest(version_dir), version_dir)
+
+
+def test_a_version_without_cache_graphs_uses_the_plain_loop(tiny_t5: tuple, tiny_root: Path) -> None:
+    model, fp32, _ = tiny_t5
+    plain = _fp32_variant(model, fp32.tokenizer, tiny_root / "t5-nocache", kv_cache=False, no_repeat_ngram_size=0)
     assert not plain.uses_cache
     assert plain.generate_ids(PROMPTS[1]) == _generate(model, plain, PROMPTS[1])
 
@@ -113,20 +117,9 @@ def test_without_the_repetition_penalty_the_loops_still_match_and_choose_differe
 ) -> None:
     model, fp32, _ = tiny_t5
     assert fp32.repetition_penalty > 1.0
-    version_dir = package_replier(
-        model,
-        fp32.tokenizer,
-        tiny_root / "t5-nopenalty",
-        "parity-1",
-        trained=False,
-        provenance={"init": "test"},
-        max_new_tokens=MAX_NEW_TOKENS,
-        quantize=False,
-        overwrite=True,
-        no_repeat_ngram_size=NO_REPEAT,
-        repetition_penalty=1.0,
+    unpenalised = _fp32_variant(
+        model, fp32.tokenizer, tiny_root / "t5-nopenalty", no_repeat_ngram_size=NO_REPEAT, repetition_penalty=1.0
     )
-    unpenalised = Replier(read_manifest(version_dir), version_dir)
     outputs = [unpenalised.generate_ids(p) for p in PROMPTS]
     assert outputs == [_generate(model, unpenalised, p) for p in PROMPTS]
     assert outputs != [fp32.generate_ids(p) for p in PROMPTS]  # the penalty changes what is chosen
