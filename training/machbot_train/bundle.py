@@ -21,6 +21,7 @@ from machbot_fn.manifest import CLASSIFICATION, GENERATION
 from machbot_train.onnx_export import export_classifier_onnx, export_t5_cache_onnx, export_t5_onnx
 from machbot_train.quantize import quantization_note, quantize_int8
 from machbot_train.version_dir import (
+    CLASSIFIER_MAX_LENGTH,
     ExportError,
     created_timestamp,
     display_name,
@@ -30,7 +31,6 @@ from machbot_train.version_dir import (
     write_manifest,
 )
 
-CLASSIFIER_MAX_LENGTH = 128
 REPLIER_MAX_LENGTH = 96
 MAX_NEW_TOKENS = 40
 NO_REPEAT_NGRAM_SIZE = 3  # the small replier loops on its favourite sentence without it

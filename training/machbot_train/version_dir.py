@@ -20,6 +20,7 @@ from machbot_fn.registry import sha256_file
 
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
+CLASSIFIER_MAX_LENGTH = 128  # tokens a classifier reads; the emotion data's tweets fit in far fewer
 DISPLAY_NAMES = {
     "bert": "BERT",
     "distilbert": "DistilBERT",
