@@ -337,13 +337,12 @@ def _import_tf_here(
             )
     except (SourceError, ParityError, ExportError) as exc:
         fail(str(exc))
-    p, src = result.parity, result.source
+    src = result.source
     lines = [
         f"{src.kind} {source} -> {result.version_dir}",
         f"  labels   {', '.join(src.labels)} (from {src.labels_from})",
         f"  outputs  {src.outputs}",
-        f"  parity   {p.texts} texts: fp32 max |logit diff| {p.fp32_max_abs_diff:.2e} (tolerance "
-        f"{p.fp32_tolerance:.1e}); int8 same label {p.int8_agreement:.1%}, max |prob diff| {p.int8_max_prob_diff:.3f}",
+        f"  parity   {result.parity.summary()}",
         f"next: .venv/bin/machbot publish {result.version_dir}",
     ]
     for line in lines:

@@ -48,7 +48,7 @@ if [ "$WITH_TF" = 1 ] && { fresh tfvenv pyproject.toml || [ ! -x .venv-tf/bin/py
   step "TensorFlow import environment .venv-tf (machbot import-tf)"
   [ -x .venv-tf/bin/python ] || "$PY" -m venv .venv-tf
   .venv-tf/bin/pip install -q --disable-pip-version-check -e ".[tf]" 2>&1 | grep -v '^WARNING: Location' || true
-  TF_CPP_MIN_LOG_LEVEL=3 .venv-tf/bin/python -c 'import tensorflow, tf_keras, tf2onnx, transformers, machbot_train.tf_import'
+  .venv-tf/bin/python -c 'from machbot_train.tf_source import import_tensorflow as tf; tf(); import tf_keras, tf2onnx, transformers, machbot_train.tf_import'
   [ -f "$STAMPS/tfvenv.new" ] && done_step tfvenv
 fi
 

@@ -27,6 +27,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from machbot_fn.labels import EMOTIONS
+from machbot_train.source_tokenizer import EncodedBatch, Encoder, TokenizerError, load_tokenizer
 
 HF_CHECKPOINT = "Hugging Face TF checkpoint"
 KERAS_MODEL = "Keras model"
@@ -107,12 +108,6 @@ def signature() -> tuple[Any, ...]:
 
 
 @dataclass
-class EncodedBatch:
-    input_ids: np.ndarray
-    attention_mask: np.ndarray
-
-
-@dataclass
 class TFClassifier:
     """A loaded source: the function to convert, its labels and tokenizers, and what they came from."""
 
@@ -123,7 +118,7 @@ class TFClassifier:
     labels_from: str
     logits: Any  # tf.function(input_ids, attention_mask) -> {"logits": [batch, labels]}
     tokenizer: Tokenizer  # what ships as tokenizer.json
-    encode: Callable[[list[str], int], EncodedBatch]  # the source's own tokenization, for the parity check
+    encode: Encoder  # the source's own tokenization, for the parity check
     weights_file: Path
     max_positions: int | None = None
     outputs: str = "logits"
@@ -137,68 +132,11 @@ class TFClassifier:
 # --- tokenizers -------------------------------------------------------------------------------------
 
 
-def _shippable(tok: Tokenizer) -> Tokenizer:
-    """A copy without padding or truncation settings (the serving side sets its own)."""
-    copy = Tokenizer.from_str(tok.to_str())
-    copy.no_padding()
-    copy.no_truncation()
-    return copy
-
-
-def _encode_with_tokenizers(tok: Tokenizer) -> Callable[[list[str], int], EncodedBatch]:
-    def encode(texts: list[str], max_length: int) -> EncodedBatch:
-        t = _shippable(tok)
-        t.enable_truncation(max_length)
-        encodings = t.encode_batch(list(texts))
-        width = max(1, max(len(e.ids) for e in encodings))
-        pad = next((i for name in ("[PAD]", "<pad>") if (i := t.token_to_id(name)) is not None), 0)
-        ids = np.full((len(texts), width), pad, dtype=np.int64)
-        mask = np.zeros((len(texts), width), dtype=np.int64)
-        for row, e in enumerate(encodings):
-            ids[row, : len(e.ids)] = e.ids
-            mask[row, : len(e.ids)] = 1
-        return EncodedBatch(ids, mask)
-
-    return encode
-
-
-def _encode_with_transformers(hf_tokenizer: Any) -> Callable[[list[str], int], EncodedBatch]:
-    def encode(texts: list[str], max_length: int) -> EncodedBatch:
-        out = hf_tokenizer(list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="np")
-        return EncodedBatch(out["input_ids"].astype(np.int64), out["attention_mask"].astype(np.int64))
-
-    return encode
-
-
-def load_tokenizer(source: Path) -> tuple[Tokenizer, Callable[[list[str], int], EncodedBatch]]:
-    """A tokenizer.json file, or a directory transformers can load a fast tokenizer from (tokenizer.json,
-    or vocab.txt / tokenizer_config.json, converted). Returns the file to ship and the source's encoder."""
-    source = Path(source)
-    if source.is_file():
-        if source.suffix != ".json":
-            raise SourceError(f"--tokenizer {source}: expected a tokenizer.json file or a tokenizer directory")
-        try:
-            tok = Tokenizer.from_file(str(source))
-        except Exception as exc:  # tokenizers raises a bare Exception on malformed files
-            raise SourceError(f"cannot read the tokenizer {source}: {exc}") from exc
-        return _shippable(tok), _encode_with_tokenizers(tok)
-    if not source.is_dir():
-        raise SourceError(f"tokenizer {source} does not exist")
-    from transformers import AutoTokenizer
-
+def _tokenizer(source: Path) -> tuple[Tokenizer, Encoder]:
     try:
-        hf_tokenizer = AutoTokenizer.from_pretrained(str(source), use_fast=True, local_files_only=True)
-    except (OSError, ValueError, KeyError) as exc:
-        raise SourceError(
-            f"no tokenizer in {source} (needs tokenizer.json, or vocab.txt with tokenizer_config.json); "
-            f"pass --tokenizer: {str(exc).splitlines()[0]}"
-        ) from exc
-    if not getattr(hf_tokenizer, "is_fast", False):
-        raise SourceError(f"the tokenizer in {source} has no fast (tokenizers) version to ship as tokenizer.json")
-    return _shippable(hf_tokenizer.backend_tokenizer), _encode_with_transformers(hf_tokenizer)
-
-
-# --- models -----------------------------------------------------------------------------------------
+        return load_tokenizer(source)
+    except TokenizerError as exc:
+        raise SourceError(str(exc)) from exc
 
 
 def _labels_from_config(id2label: dict[Any, str], given: tuple[str, ...] | None) -> tuple[tuple[str, ...], str]:
@@ -246,7 +184,7 @@ def load_hf_checkpoint(path: Path, labels: tuple[str, ...] | None, tokenizer: Pa
         out = model(input_ids=input_ids, attention_mask=attention_mask, training=False, **extra)
         return {"logits": out.logits}
 
-    ship, encode = load_tokenizer(tokenizer or path)
+    ship, encode = _tokenizer(tokenizer or path)
     return TFClassifier(
         kind=HF_CHECKPOINT,
         path=Path(path),
@@ -311,7 +249,7 @@ def load_keras_model(path: Path, labels: tuple[str, ...] | None, tokenizer: Path
             raise SourceError("the Keras model must have one output (or a dict output with 'logits')")
         return {"logits": tf.cast(out, tf.float32)}
 
-    ship, encode = load_tokenizer(tokenizer)
+    ship, encode = _tokenizer(tokenizer)
     return TFClassifier(
         kind=KERAS_MODEL,
         path=Path(path),

@@ -2,9 +2,9 @@
 
 `build_tiny_tf_sources(root)` writes, in a few seconds (TF environment only):
 
-- `hf-bert/`: a Hugging Face TF checkpoint as transformers 4.x saves it (`tf_model.h5`,
-  `config.json`) with a legacy `vocab.txt` + `tokenizer_config.json` tokenizer (no tokenizer.json),
-  its labels in alphabetical order rather than the dataset's;
+- `hf-bert/`, `hf-distilbert/`: Hugging Face TF checkpoints as transformers 4.x saves them
+  (`tf_model.h5`, `config.json`) with a legacy `vocab.txt` + `tokenizer_config.json` tokenizer (no
+  tokenizer.json), their labels in alphabetical order rather than the dataset's;
 - `keras/model.keras` + `keras/tokenizer.json`: a Keras 3 model with the same input signature
   (embeddings, masked mean, dense) ending in softmax, as Keras classifiers usually do;
 - `keras-h5/model.h5`: the same shape of model from tf-keras (Keras 2) in the legacy HDF5 format,
@@ -38,27 +38,34 @@ def _vocab_lines() -> list[str]:
     return [token for token, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
 
 
-def build_hf_checkpoint(directory: Path) -> Path:
-    """A 2-layer, 32-wide TFBertForSequenceClassification saved with save_pretrained, vocab.txt tokenizer."""
+def _hf_config(transformers: Any, arch: str, vocab_size: int) -> Any:
+    common = {
+        "vocab_size": vocab_size,
+        "max_position_embeddings": 512,
+        "initializer_range": 0.2,
+        "num_labels": len(EMOTIONS),
+        "id2label": dict(enumerate(ALPHABETICAL)),
+        "label2id": {label: i for i, label in enumerate(ALPHABETICAL)},
+    }
+    if arch == "distilbert":  # no token type ids: the import must not feed them
+        return transformers.DistilBertConfig(dim=HIDDEN, n_layers=2, n_heads=2, hidden_dim=2 * HIDDEN, **common)
+    if arch == "bert":
+        return transformers.BertConfig(
+            hidden_size=HIDDEN, num_hidden_layers=2, num_attention_heads=2, intermediate_size=2 * HIDDEN, **common
+        )
+    raise ValueError(f"no tiny TF configuration for {arch!r} (bert, distilbert)")
+
+
+def build_hf_checkpoint(directory: Path, arch: str = "bert") -> Path:
+    """A 2-layer, 32-wide TF{Bert,DistilBert}ForSequenceClassification saved with save_pretrained, vocab.txt tokenizer."""
     tf = import_tensorflow()
     import transformers
 
     transformers.logging.set_verbosity_error()
     vocab = _vocab_lines()
-    config = transformers.BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=HIDDEN,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=2 * HIDDEN,
-        max_position_embeddings=512,
-        initializer_range=0.2,
-        num_labels=len(EMOTIONS),
-        id2label=dict(enumerate(ALPHABETICAL)),
-        label2id={label: i for i, label in enumerate(ALPHABETICAL)},
-    )
+    config = _hf_config(transformers, arch, len(vocab))
     tf.keras.utils.set_random_seed(SEED)
-    model = transformers.TFBertForSequenceClassification(config)
+    model = transformers.TFAutoModelForSequenceClassification.from_config(config)
     model(model.dummy_inputs)
     directory.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(directory))
@@ -120,6 +127,7 @@ def build_tiny_tf_sources(root: Path) -> dict[str, str]:
     root = Path(root)
     return {
         "hf": str(build_hf_checkpoint(root / "hf-bert")),
+        "hf_distilbert": str(build_hf_checkpoint(root / "hf-distilbert", "distilbert")),
         "keras": str(build_keras_model(root / "keras")),
         "keras_h5": str(build_legacy_h5_model(root / "keras-h5")),
     }

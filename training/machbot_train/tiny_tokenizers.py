@@ -26,7 +26,7 @@ _WORD = re.compile(r"\w+|[^\w\s]")
 _BASE_CHARS = string.ascii_lowercase + string.digits + string.punctuation
 
 # Used only where the emotion data is not beside the checkout (e.g. a bare CI checkout).
-_FALLBACK_CORPUS = (
+FALLBACK_CORPUS = (
     "i feel so happy today",
     "i am sad and lonely",
     "i love you so much",
@@ -45,7 +45,7 @@ def tiny_corpus(lines: int = CORPUS_LINES) -> list[str]:
     """The first `lines` texts of the emotion training set (a fixed list when the data is absent)."""
     path = default_data_dir() / "emotion" / "train.txt"
     if not path.is_file():
-        return list(_FALLBACK_CORPUS)
+        return list(FALLBACK_CORPUS)
     with path.open(encoding="utf-8") as fh:
         texts = [line.rpartition(";")[0] for _, line in zip(range(lines), fh, strict=False)]
     return [t for t in texts if t] + list(EMOTIONS)
