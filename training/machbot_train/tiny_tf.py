@@ -70,7 +70,8 @@ def build_hf_checkpoint(directory: Path, arch: str = "bert") -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(directory))
     (directory / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    tokenizer_config = {"tokenizer_class": "BertTokenizer", "do_lower_case": True, "model_max_length": 512}
+    tokenizer_class = "DistilBertTokenizer" if arch == "distilbert" else "BertTokenizer"  # no token type ids
+    tokenizer_config = {"tokenizer_class": tokenizer_class, "do_lower_case": True, "model_max_length": 512}
     (directory / "tokenizer_config.json").write_text(json.dumps(tokenizer_config, indent=2), encoding="utf-8")
     return directory
 
