@@ -204,6 +204,121 @@ def export(
     console.print(f"exported {path}")
 
 
+@app.command("import-tf")
+def import_tf(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="A Hugging Face TF checkpoint directory (tf_model.h5, config.json, tokenizer) or a Keras model "
+            "file (.keras, .h5) with inputs input_ids and attention_mask."
+        ),
+    ],
+    model_id: Annotated[str, typer.Option("--id", help="Model id in the registry, e.g. bert-tf.")],
+    out: Annotated[Path, typer.Option(help="Registry root: <out>/<id>/<version>/ is written.")] = Path(
+        "build/registry"
+    ),
+    version: Annotated[str | None, typer.Option(help="Version name (default: YYYYMMDD-N).")] = None,
+    labels: Annotated[
+        str | None,
+        typer.Option(
+            help="The six emotions in the order of the model's outputs, comma-separated (default: "
+            "the checkpoint's id2label, else the emotion dataset's order)."
+        ),
+    ] = None,
+    tokenizer: Annotated[
+        Path | None,
+        typer.Option(
+            help="tokenizer.json or a tokenizer directory (needed for a Keras model; default: the checkpoint's)."
+        ),
+    ] = None,
+    max_length: Annotated[int, typer.Option(help="Tokens the served model reads.")] = 128,
+    data: Annotated[
+        str | None, typer.Option(help="What the model was trained on, for the manifest's provenance.")
+    ] = None,
+    untrained: Annotated[
+        bool, typer.Option("--untrained", help="Mark it untrained (e.g. a random test model).")
+    ] = False,
+) -> None:
+    """Convert a TensorFlow/Keras emotion classifier into a registry version (int8 ONNX), checked against TensorFlow.
+
+    Runs in the TensorFlow environment .venv-tf (install it with `make tf-setup`); from .venv it hands over to it.
+    Publish the result like any other version: `machbot publish <out>/<id>/<version>`.
+    """
+    from machbot.tf_env import INSTALL_COMMAND, run_in_tf_env, tensorflow_here, tf_python
+    from machbot_fn.manifest import MODEL_ID, VERSION
+    from machbot_train.tf_source import KERAS_MODEL, SourceError, detect_kind, parse_labels
+
+    try:
+        kind = detect_kind(source)
+        parsed_labels = parse_labels(labels)
+    except SourceError as exc:
+        fail(str(exc))
+    if kind == KERAS_MODEL and tokenizer is None:
+        fail("a Keras model needs --tokenizer: its tokenizer.json, or a Hugging Face tokenizer directory")
+    if not MODEL_ID.match(model_id):
+        fail(f"--id {model_id!r}: lower-case letters, digits and '-', starting with a letter (at most 32)")
+    if version is not None and not VERSION.match(version):
+        fail(f"--version {version!r}: letters, digits, '.', '_' and '-' (at most 64)")
+    if tokenizer is not None and not tokenizer.exists():
+        fail(f"--tokenizer {tokenizer} does not exist")
+    if not tensorflow_here():
+        python = tf_python()
+        if python is None:
+            fail(f"TensorFlow is not installed: run `{INSTALL_COMMAND}` (the TensorFlow environment .venv-tf)")
+        args = ["import-tf", str(source.resolve()), "--id", model_id, "--out", str(out.resolve())]
+        options = {"--version": version, "--labels": labels, "--data": data, "--max-length": str(max_length)}
+        options["--tokenizer"] = str(tokenizer.resolve()) if tokenizer is not None else None
+        args += [part for flag, value in options.items() if value is not None for part in (flag, value)]
+        raise typer.Exit(run_in_tf_env(python, args + (["--untrained"] if untrained else [])))
+    _import_tf_here(source, model_id, out, version, parsed_labels, tokenizer, max_length, data, not untrained)
+
+
+def _import_tf_here(
+    source: Path,
+    model_id: str,
+    out: Path,
+    version: str | None,
+    labels: tuple[str, ...] | None,
+    tokenizer: Path | None,
+    max_length: int,
+    data: str | None,
+    trained: bool,
+) -> None:
+    """import-tf inside the TensorFlow environment: convert, check, report the parity numbers."""
+    from machbot_train.defaults import next_version
+    from machbot_train.tf_import import UNKNOWN_DATA, import_tf_classifier
+    from machbot_train.tf_parity import ParityError
+    from machbot_train.tf_source import SourceError
+    from machbot_train.version_dir import ExportError
+
+    try:
+        with console.status("importing") as status:
+            result = import_tf_classifier(
+                source,
+                out,
+                model_id,
+                version or next_version(out, model_id),
+                labels=labels,
+                tokenizer=tokenizer,
+                max_length=max_length,
+                trained=trained,
+                data=data or UNKNOWN_DATA,
+                step=status.update if console.is_terminal else lambda message: console.print(f"  {message}"),
+            )
+    except (SourceError, ParityError, ExportError) as exc:
+        fail(str(exc))
+    src = result.source
+    lines = [
+        f"{src.kind} {source} -> {result.version_dir}",
+        f"  labels   {', '.join(src.labels)} (from {src.labels_from})",
+        f"  outputs  {src.outputs}",
+        f"  parity   {result.parity.summary()}",
+        f"next: .venv/bin/machbot publish {result.version_dir}",
+    ]
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True)
+
+
 @app.command()
 def rebuild(
     models: Annotated[str, typer.Option(help="'all' or a comma-separated subset.")] = "all",

@@ -2,6 +2,8 @@
 # Installs everything machbot needs on a fresh machine; idempotent and cached (re-runs take ~1 s).
 #   scripts/setup.sh            venvs, node modules, Java 21, emulator jars
 #   scripts/setup.sh --browser  also Debian's chromium (browser tests)
+#   scripts/setup.sh --tf       also .venv-tf: TensorFlow 2.21 + transformers 4.x for `machbot import-tf`
+#                               (about 2.4 GB; kept out of .venv and the function: see README)
 # Each step is skipped while the file it installs from is unchanged (stamps in .emulators/stamps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,13 +15,22 @@ command -v "$PY" >/dev/null || PY=python3
 "$PY" -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' 2>/dev/null || {
   echo "setup: machbot needs Python 3.11 (the functions runtime is python311); found $("$PY" --version 2>&1)" >&2; exit 1; }
 
+WITH_BROWSER=0 WITH_TF=0
+for arg in "$@"; do
+  case $arg in
+    --browser) WITH_BROWSER=1 ;;
+    --tf) WITH_TF=1 ;;
+    *) echo "setup: unknown option $arg (expected --browser, --tf)" >&2; exit 2 ;;
+  esac
+done
+
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # fresh NAME FILE...: true when FILE's content changed since NAME last succeeded
 fresh() { local name=$1; shift; local sum; sum=$(cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1)
   [ "$(cat "$STAMPS/$name" 2>/dev/null)" != "$sum" ] && echo "$sum" > "$STAMPS/$name.new"; }
 done_step() { mv "$STAMPS/$1.new" "$STAMPS/$1"; }
 
-if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null; then
+if [ "$WITH_BROWSER" = 1 ] && ! command -v chromium >/dev/null; then
   step "Debian chromium (browser tests)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
@@ -30,6 +41,15 @@ if fresh venv pyproject.toml || [ ! -x .venv/bin/python ]; then
   .venv/bin/pip install -q --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v '^WARNING: Location' || true
   .venv/bin/python -c 'import machbot_fn, machbot_train, torch, onnxruntime, firebase_admin' 
   [ -f "$STAMPS/venv.new" ] && done_step venv
+fi
+
+# The TensorFlow import's own venv: transformers 4.x (its TF classes) must not meet .venv's transformers 5.
+if [ "$WITH_TF" = 1 ] && { fresh tfvenv pyproject.toml || [ ! -x .venv-tf/bin/python ]; }; then
+  step "TensorFlow import environment .venv-tf (machbot import-tf)"
+  [ -x .venv-tf/bin/python ] || "$PY" -m venv .venv-tf
+  .venv-tf/bin/pip install -q --disable-pip-version-check -e ".[tf]" 2>&1 | grep -v '^WARNING: Location' || true
+  .venv-tf/bin/python -c 'from machbot_train.tf_source import import_tensorflow as tf; tf(); import tf_keras, tf2onnx, transformers, machbot_train.tf_import'
+  [ -f "$STAMPS/tfvenv.new" ] && done_step tfvenv
 fi
 
 if fresh fnvenv functions/requirements.txt || [ ! -x functions/venv/bin/python ]; then

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # The emulators use fixed ports: a second run on the same machine waits for the first.
 exec 9>/tmp/machbot-emulators.lock
 flock 9
-scripts/setup.sh --browser
+scripts/setup.sh --browser --tf
 source .emulators/env.sh
 if [ -f webapp/package.json ]; then
   echo "==> building the web app"

@@ -18,33 +18,28 @@ from transformers import PreTrainedModel, T5ForConditionalGeneration
 
 from machbot_fn.labels import EMOTIONS, REPLIER_ID
 from machbot_fn.manifest import CLASSIFICATION, GENERATION
-from machbot_train.onnx_export import export_classifier_onnx, export_t5_cache_onnx, export_t5_onnx, quantize_int8
-from machbot_train.version_dir import created_timestamp, display_name, framework_versions, set_current, write_manifest
+from machbot_train.onnx_export import export_classifier_onnx, export_t5_cache_onnx, export_t5_onnx
+from machbot_train.quantize import quantization_note, quantize_int8
+from machbot_train.version_dir import (
+    CLASSIFIER_MAX_LENGTH,
+    ExportError,
+    created_timestamp,
+    display_name,
+    framework_versions,
+    new_version_dir,
+    set_current,
+    write_manifest,
+)
 
-CLASSIFIER_MAX_LENGTH = 128
 REPLIER_MAX_LENGTH = 96
 MAX_NEW_TOKENS = 40
 NO_REPEAT_NGRAM_SIZE = 3  # the small replier loops on its favourite sentence without it
 REPETITION_PENALTY = 1.3  # and pads replies with stock phrases; 1.3 ends them sooner (training/reports/replier.md)
 
 
-class ExportError(RuntimeError):
-    """A model cannot be exported as asked (missing files, wrong labels, version already exists)."""
-
-
 def training_record(trained_dir: Path) -> dict[str, Any]:
     path = trained_dir / "training.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-def _new_version_dir(out_dir: Path, model_id: str, version: str, overwrite: bool) -> Path:
-    version_dir = Path(out_dir) / model_id / version
-    if version_dir.exists():
-        if not overwrite:
-            raise ExportError(f"{version_dir} already exists; published versions are immutable (pick a new version)")
-        shutil.rmtree(version_dir)
-    version_dir.mkdir(parents=True)
-    return version_dir
 
 
 _EPOCH_LINE = re.compile(r"^\S+ epoch (\d+): val ")
@@ -109,7 +104,7 @@ def package_classifier(
 ) -> Path:
     """Write a classifier version directory from an in-memory model; returns the directory."""
     _check_labels(model)
-    version_dir = _new_version_dir(out_dir, model_id, version, overwrite)
+    version_dir = new_version_dir(out_dir, model_id, version, overwrite)
     try:
         with tempfile.TemporaryDirectory(prefix="machbot-export-") as tmp:
             fp32 = export_classifier_onnx(model.eval(), Path(tmp) / "model.fp32.onnx")
@@ -133,7 +128,7 @@ def package_classifier(
             max_length=max_length,
             labels=EMOTIONS,
             metrics=dict(metrics or {}),
-            provenance={**provenance, "quantization": _quantization_note(quantize, per_channel)},
+            provenance={**provenance, "quantization": quantization_note(quantize, per_channel)},
         )
     except Exception:
         shutil.rmtree(version_dir, ignore_errors=True)  # never leave a half-written version behind
@@ -176,7 +171,7 @@ def package_replier(
         "no_repeat_ngram_size": int(no_repeat_ngram_size),
         "repetition_penalty": float(repetition_penalty),
     }
-    version_dir = _new_version_dir(out_dir, model_id, version, overwrite)
+    version_dir = new_version_dir(out_dir, model_id, version, overwrite)
     try:
         with tempfile.TemporaryDirectory(prefix="machbot-export-") as tmp:
             paths = export_t5_onnx(model.eval(), Path(tmp))
@@ -204,7 +199,7 @@ def package_replier(
             max_length=max_length,
             generation=generation,
             metrics=dict(metrics or {}),
-            provenance={**provenance, "quantization": _quantization_note(quantize, per_channel)},
+            provenance={**provenance, "quantization": quantization_note(quantize, per_channel)},
         )
     except Exception:
         shutil.rmtree(version_dir, ignore_errors=True)
@@ -212,9 +207,3 @@ def package_replier(
     if current:
         set_current(out_dir, model_id, version)
     return version_dir
-
-
-def _quantization_note(quantize: bool, per_channel: bool) -> str:
-    if not quantize:
-        return "none (fp32)"
-    return f"onnxruntime dynamic int8 (QInt8 weights, {'per-channel' if per_channel else 'per-tensor'})"

@@ -1,4 +1,4 @@
-"""PyTorch -> ONNX (opset 17, dynamic batch and sequence axes) and int8 dynamic quantisation.
+"""PyTorch -> ONNX (opset 17, dynamic batch and sequence axes); int8 quantisation is in quantize.py.
 
 The graphs follow the signatures in machbot_fn.manifest's docstring. torch 2.13 still ships the
 TorchScript-based exporter (`dynamo=False`); it handles these encoder models in well under a second
@@ -11,13 +11,10 @@ import warnings
 from pathlib import Path
 
 import torch
-from onnxruntime.quantization import QuantType, quantize_dynamic
 from transformers import PreTrainedModel, T5ForConditionalGeneration
 from transformers.modeling_outputs import BaseModelOutput
 
 OPSET = 17
-# MatMul carries the encoder's weights, Gather the embedding tables (most of a small model's bytes).
-QUANTIZED_OPS = ("MatMul", "Gather")
 
 
 class _ClassifierGraph(torch.nn.Module):
@@ -176,20 +173,3 @@ def export_t5_cache_onnx(model: T5ForConditionalGeneration, out_dir: Path) -> tu
         },
     )
     return cross, step
-
-
-def quantize_int8(src: Path, dst: Path, per_channel: bool = True) -> Path:
-    """Dynamic int8 quantisation: int8 weights, activations quantised on the fly per call.
-
-    Per-channel scales by default: on the BERT classifier (validation split) they kept 99.5 % of
-    fp32's predictions (accuracy 92.8 vs fp32 92.65) against 98.5 % (92.35) per-tensor, for +0.1 MB.
-    """
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    quantize_dynamic(
-        str(src),
-        str(dst),
-        weight_type=QuantType.QInt8,
-        per_channel=per_channel,
-        op_types_to_quantize=list(QUANTIZED_OPS),
-    )
-    return dst

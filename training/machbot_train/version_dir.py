@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import platform
+import shutil
 import time
+from collections.abc import Iterable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from machbot_fn.registry import sha256_file
 
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
+CLASSIFIER_MAX_LENGTH = 128  # tokens a classifier reads; the emotion data's tweets fit in far fewer
 DISPLAY_NAMES = {
     "bert": "BERT",
     "distilbert": "DistilBERT",
@@ -25,6 +29,23 @@ DISPLAY_NAMES = {
     "mobilebert": "MobileBERT",
     "t5": "T5 replier",
 }
+# The distributions behind an export from PyTorch; the TensorFlow import names its own (tf_import.py).
+TORCH_STACK = ("torch", "transformers", "onnx", "onnxruntime", "tokenizers")
+
+
+class ExportError(RuntimeError):
+    """A model cannot be exported as asked (missing files, wrong labels, version already exists)."""
+
+
+def new_version_dir(out_dir: Path, model_id: str, version: str, overwrite: bool) -> Path:
+    """Create the empty `out_dir/<id>/<version>/`; an existing one is an error unless `overwrite`."""
+    version_dir = Path(out_dir) / model_id / version
+    if version_dir.exists():
+        if not overwrite:
+            raise ExportError(f"{version_dir} already exists; published versions are immutable (pick a new version)")
+        shutil.rmtree(version_dir)
+    version_dir.mkdir(parents=True)
+    return version_dir
 
 
 def file_entries(version_dir: Path) -> dict[str, FileEntry]:
@@ -40,22 +61,15 @@ def created_timestamp() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def framework_versions() -> dict[str, str]:
+def framework_versions(packages: Iterable[str] = TORCH_STACK) -> dict[str, str]:
     """Versions that produced the files: the first thing to check when an export behaves differently."""
-    import onnx
-    import onnxruntime
-    import tokenizers
-    import torch
-    import transformers
-
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "onnx": onnx.__version__,
-        "onnxruntime": onnxruntime.__version__,
-        "tokenizers": tokenizers.__version__,
-    }
+    versions = {"python": platform.python_version()}
+    for name in packages:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
 
 
 def display_name(model_id: str, trained: bool) -> str:
