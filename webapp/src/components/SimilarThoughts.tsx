@@ -1,0 +1,97 @@
+import { useId, useState } from "react";
+import { REPORT_REASONS, isReportReason, similarityText, visibleSimilar, type ReportReason } from "../lib/sharing";
+import type { SimilarThought } from "../lib/types";
+
+interface Props {
+  thoughts: SimilarThought[];
+  onReport: (thoughtId: string, reason: ReportReason) => Promise<void>;
+}
+
+/** "Others felt this too": thoughts other people shared with the same emotion, closest first. */
+export function SimilarThoughts({ thoughts, onReport }: Props) {
+  const [reported, setReported] = useState<ReadonlySet<string>>(new Set());
+  const visible = visibleSimilar(thoughts, reported);
+  if (visible.length === 0 && reported.size === 0) return null;
+
+  const report = async (id: string, reason: ReportReason) => {
+    await onReport(id, reason);
+    setReported((r) => new Set([...r, id]));
+  };
+
+  return (
+    <section className="similar" data-testid="similar" aria-label="Others felt this too">
+      <h3 className="similar-title">Others felt this too</h3>
+      {visible.length > 0 && (
+        <ul className="similar-list">
+          {visible.map((t) => (
+            <SimilarItem key={t.id} thought={t} onReport={(reason) => report(t.id, reason)} />
+          ))}
+        </ul>
+      )}
+      {reported.size > 0 && (
+        <p className="similar-thanks" role="status" data-testid="report-thanks">
+          Thank you for reporting. Reported thoughts are hidden from everyone once several people report them.
+        </p>
+      )}
+    </section>
+  );
+}
+
+function SimilarItem({ thought, onReport }: { thought: SimilarThought; onReport: (reason: ReportReason) => Promise<void> }) {
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState<string>("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const selectId = useId();
+
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    if (!isReportReason(reason) || busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await onReport(reason);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : "Could not send the report.");
+      setBusy(false);
+    }
+  };
+
+  return (
+    <li className="similar-item" data-testid="similar-thought" data-thought-id={thought.id}>
+      <blockquote className="similar-text" title={similarityText(thought.score)}>
+        {thought.text}
+      </blockquote>
+      {!open ? (
+        <button type="button" className="btn-link similar-report" data-testid="report-open" onClick={() => setOpen(true)}>
+          Report
+        </button>
+      ) : (
+        <form className="feedback-form" onSubmit={submit} aria-label="Report this thought">
+          <label htmlFor={selectId}>Why?</label>
+          <select id={selectId} data-testid="report-reason" value={reason} onChange={(e) => setReason(e.target.value)} autoFocus>
+            <option value="" disabled>
+              choose…
+            </option>
+            {REPORT_REASONS.map((r) => (
+              <option key={r.value} value={r.value}>
+                {r.label}
+              </option>
+            ))}
+          </select>
+          <button type="submit" className="btn btn-small btn-primary" data-testid="report-submit" disabled={!isReportReason(reason) || busy}>
+            {busy ? "Reporting…" : "Report"}
+          </button>
+          <button type="button" className="btn btn-small btn-ghost" onClick={() => setOpen(false)} disabled={busy}>
+            Cancel
+          </button>
+          {error && (
+            <span className="form-error" role="alert">
+              {error}
+            </span>
+          )}
+        </form>
+      )}
+    </li>
+  );
+}
