@@ -89,6 +89,13 @@ def on_thought_reported(event: firestore_fn.Event[firestore_fn.DocumentSnapshot 
     logging.info("report on %s: %s", event.params["thoughtId"], outcome)
 
 
+@scheduler_fn.on_schedule(schedule="every 5 minutes", timeout_sec=300, memory=options.MemoryOption.GB_1)
+def sweep_sharing(event: scheduler_fn.ScheduledEvent) -> None:
+    """Redo the shares and unshares whose events failed (triggers are not redelivered)."""
+    svc = services()
+    logging.info("sharing sweep: %s", sharing.sweep(svc.db, svc.registry))
+
+
 @scheduler_fn.on_schedule(schedule="every 1 minutes", timeout_sec=300, memory=options.MemoryOption.GB_2)
 def sweep_stale_messages(event: scheduler_fn.ScheduledEvent) -> None:
     """Re-drive messages whose handler died (expired lease) or whose event never arrived."""

@@ -13,11 +13,17 @@ choice:
   message loses `sharedThought`, and the thought is taken off every message it was shown on.
 
 A message whose thought was hidden after reports has `shareBlocked` and is not shared again.
+
+Firestore triggers are not redelivered (see the README), so `sweep` (scheduled) redoes what a
+failed event left undone: every message still in the pool although its owner turned sharing off
+(found by a query, whatever its age), and messages answered in the last hours that were to be
+shared and are not.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.cloud import firestore
@@ -150,3 +156,32 @@ def retract(db: firestore.Client, thought_id: str) -> int:
 
         changed += bool(run(db.transaction()))
     return changed
+
+
+def sweep(db: firestore.Client, registry: ModelRegistry, window_hours: float = 2.0, limit: int = 200) -> dict[str, int]:
+    """Reconcile messages whose sharing events failed; returns outcome counts."""
+    messages = db.collection_group("messages")
+    leaving = (
+        messages.where(filter=firestore.FieldFilter("share", "==", False))
+        .where(filter=firestore.FieldFilter("sharedThought.id", ">", ""))
+        .limit(limit)
+    )
+    joining = (
+        messages.where(filter=firestore.FieldFilter("share", "==", True))
+        .where(filter=firestore.FieldFilter("status.state", "==", DONE))
+        .where(
+            filter=firestore.FieldFilter("status.updatedAt", ">=", datetime.now(UTC) - timedelta(hours=window_hours))
+        )
+        .limit(limit)
+    )
+    counts: dict[str, int] = {}
+    for snap in [*leaving.stream(), *joining.stream()]:
+        if not needs_reconcile(snap.to_dict() or {}):
+            continue
+        try:
+            outcome = reconcile(db, registry, snap.reference)
+        except Exception as exc:  # one failure must not stop the others
+            log.warning("sharing sweep: %s still failing: %s", snap.reference.path, exc)
+            outcome = "failed"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts

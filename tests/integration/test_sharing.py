@@ -45,6 +45,17 @@ def similar_ids(data: dict[str, Any]) -> list[str]:
     return [s["id"] for s in data.get("similar") or []]
 
 
+def share_and_show(db: firestore.Client, author: User, reader: User, words: str) -> tuple[str, str, str]:
+    """The author shares a new text; the reader writes the same and is shown it.
+    Returns (the author's message, the thought id, the reader's message)."""
+    text = unique_text(words)
+    path = author.send(text, share=True)
+    thought_id = shared_thought(db, path)
+    seen = reader.send(text)
+    assert thought_id in similar_ids(wait_final(db, seen))
+    return path, thought_id, seen
+
+
 @pytest.fixture
 def other(emulators) -> User:
     return User.sign_up()
@@ -97,11 +108,8 @@ def test_a_shared_thought_reaches_others_with_the_same_emotion_never_its_author(
 def test_unsharing_takes_the_thought_out_of_the_pool_and_off_other_messages(
     db, published, user: User, other: User
 ) -> None:
-    text = unique_text("i am scared of the storm tonight")
-    path = user.send(text, share=True)
-    thought_id = shared_thought(db, path)
-    seen = other.send(text)
-    assert thought_id in similar_ids(wait_final(db, seen))
+    path, thought_id, seen = share_and_show(db, user, other, "i am scared of the storm tonight")
+    text = doc(db, path)["text"]
 
     set_share(user, path, False)
     eventually(lambda: doc(db, path), lambda d: "sharedThought" not in d)
@@ -126,12 +134,9 @@ def test_a_message_can_be_shared_after_its_answer(db, published, user: User, oth
 
 
 def test_reports_hide_a_thought_from_everyone(db, published, user: User) -> None:
-    text = unique_text("everyone at work ignores me and it makes me furious")
-    path = user.send(text, share=True)
-    thought_id = shared_thought(db, path)
     reporters = [User.sign_up() for _ in range(3)]
-    seen = reporters[0].send(text)
-    assert thought_id in similar_ids(wait_final(db, seen))
+    path, thought_id, seen = share_and_show(db, user, reporters[0], "everyone at work ignores me, i am furious")
+    text = doc(db, path)["text"]
 
     report_path = f"{THOUGHTS}/{thought_id}/reports"
     for i, reporter in enumerate(reporters):
