@@ -19,6 +19,7 @@ import numpy as np
 
 DEAD = -1  # the owner code of a removed row
 MIN_CAPACITY = 64
+GROWTH = 1.5  # a full matrix grows by half: at most a third of it is ever unused
 COMPACT_MIN_DEAD = 256
 
 
@@ -61,7 +62,7 @@ class _Shelf:
 
     def _reallocate(self, keep: np.ndarray) -> None:
         """Keep rows `keep` (in order) as rows 0..len(keep)-1 of arrays with room to grow."""
-        capacity = max(MIN_CAPACITY, 2 * len(keep))
+        capacity = max(MIN_CAPACITY, int(GROWTH * len(keep)))
         vectors = np.zeros((capacity, self.dim), dtype=np.float32)
         vectors[: len(keep)] = self.vectors[keep]
         owners = np.full(capacity, DEAD, dtype=np.int32)
