@@ -27,11 +27,11 @@ from transformers import BertModel, PreTrainedModel
 from machbot_fn.labels import EMBEDDER_ID
 from machbot_fn.manifest import EMBEDDING
 from machbot_train.bases import MINILM_DESCRIPTION, minilm_dir
-from machbot_train.bundle import ExportError
+from machbot_train.bundle import _new_version_dir
 from machbot_train.embedder_parity import Parity, measure_parity, parity_texts
 from machbot_train.onnx_export import export_embedder_onnx, quantize_int8
 from machbot_train.random_configs import random_config
-from machbot_train.tiny_models import SEED, TINY_VERSION, tiny_wordpiece
+from machbot_train.tiny_models import SEED, TINY_VERSION, _tiny_provenance, tiny_wordpiece
 from machbot_train.version_dir import created_timestamp, framework_versions, set_current, verify_files, write_manifest
 
 MINILM_MAX_LENGTH = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
@@ -70,12 +70,7 @@ def package_embedder(
     current: bool = False,
 ) -> Path:
     """Export `encoder` as a sentence embedder version directory; int8 if parity holds, else fp32."""
-    version_dir = Path(out_dir) / model_id / version
-    if version_dir.exists():
-        if not overwrite:
-            raise ExportError(f"{version_dir} already exists; published versions are immutable (pick a new version)")
-        shutil.rmtree(version_dir)
-    version_dir.mkdir(parents=True)
+    version_dir = _new_version_dir(out_dir, model_id, version, overwrite)
     encoder = encoder.eval()
     try:
         with tempfile.TemporaryDirectory(prefix="machbot-export-") as tmp:
@@ -118,14 +113,15 @@ def minilm_encoder() -> tuple[BertModel, Tokenizer]:
     from transformers.utils import logging as hf_logging
 
     path = minilm_dir()
-    verbosity = hf_logging.get_verbosity()
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()  # the checkpoint's unused pooler weights are expected, not news
     hf_logging.disable_progress_bar()
     try:
         encoder = BertModel.from_pretrained(str(path), add_pooling_layer=False)
     finally:
         hf_logging.set_verbosity(verbosity)
-        hf_logging.enable_progress_bar()
+        if bars:
+            hf_logging.enable_progress_bar()
     return encoder, Tokenizer.from_file(str(path / "tokenizer.json"))
 
 
@@ -175,12 +171,6 @@ def build_tiny_embedder(
     equal texts still get equal vectors, and texts sharing most words land close)."""
     tokenizer = tiny_wordpiece()
     encoder = tiny_encoder(tokenizer.get_vocab_size())
-    provenance = {
-        "init": f"random initialisation, tiny bert configuration (seed {SEED}); untrained placeholder",
-        "data": "none (untrained); tokenizer trained on the first lines of the CARER emotion training set",
-        "created": created_timestamp(),
-        "frameworks": framework_versions(),
-    }
     return package_embedder(
         encoder,
         tokenizer,
@@ -188,7 +178,7 @@ def build_tiny_embedder(
         EMBEDDER_ID,
         version,
         trained=False,
-        provenance=provenance,
+        provenance=_tiny_provenance("bert"),
         max_length=TINY_MAX_LENGTH,
         texts=parity_texts(64),
         display=f"{DISPLAY_NAME} (untrained)",
