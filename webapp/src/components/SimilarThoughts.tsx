@@ -1,6 +1,7 @@
-import { useId, useState } from "react";
+import { useState } from "react";
 import { REPORT_REASONS, isReportReason, similarityText, visibleSimilar, type ReportReason } from "../lib/sharing";
 import type { SimilarThought } from "../lib/types";
+import { ChoiceForm } from "./ChoiceForm";
 
 interface Props {
   thoughts: SimilarThought[];
@@ -39,24 +40,6 @@ export function SimilarThoughts({ thoughts, onReport }: Props) {
 
 function SimilarItem({ thought, onReport }: { thought: SimilarThought; onReport: (reason: ReportReason) => Promise<void> }) {
   const [open, setOpen] = useState(false);
-  const [reason, setReason] = useState<string>("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const selectId = useId();
-
-  const submit = async (e: React.FormEvent) => {
-    e.preventDefault();
-    if (!isReportReason(reason) || busy) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await onReport(reason);
-    } catch (err) {
-      setError(err instanceof Error ? err.message : "Could not send the report.");
-      setBusy(false);
-    }
-  };
-
   return (
     <li className="similar-item" data-testid="similar-thought" data-thought-id={thought.id}>
       <blockquote className="similar-text" title={similarityText(thought.score)}>
@@ -67,30 +50,18 @@ function SimilarItem({ thought, onReport }: { thought: SimilarThought; onReport:
           Report
         </button>
       ) : (
-        <form className="feedback-form" onSubmit={submit} aria-label="Report this thought">
-          <label htmlFor={selectId}>Why?</label>
-          <select id={selectId} data-testid="report-reason" value={reason} onChange={(e) => setReason(e.target.value)} autoFocus>
-            <option value="" disabled>
-              choose…
-            </option>
-            {REPORT_REASONS.map((r) => (
-              <option key={r.value} value={r.value}>
-                {r.label}
-              </option>
-            ))}
-          </select>
-          <button type="submit" className="btn btn-small btn-primary" data-testid="report-submit" disabled={!isReportReason(reason) || busy}>
-            {busy ? "Reporting…" : "Report"}
-          </button>
-          <button type="button" className="btn btn-small btn-ghost" onClick={() => setOpen(false)} disabled={busy}>
-            Cancel
-          </button>
-          {error && (
-            <span className="form-error" role="alert">
-              {error}
-            </span>
-          )}
-        </form>
+        <ChoiceForm
+          name="Report this thought"
+          label="Why?"
+          options={REPORT_REASONS}
+          isValid={isReportReason}
+          onSubmit={async (reason) => {
+            if (isReportReason(reason)) await onReport(reason);
+          }}
+          onCancel={() => setOpen(false)}
+          failure="Could not send the report."
+          testIds={{ select: "report-reason", submit: "report-submit" }}
+        />
       )}
     </li>
   );
