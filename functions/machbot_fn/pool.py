@@ -1,12 +1,14 @@
 """The shared pool in Firestore: what is stored where, and who may see it.
 
 - `thoughts/{thoughtId}`: the anonymised copy other people may read (signed-in users, unless
-  hidden): `{text, emotion, sharedAt, reports, hidden}`. No user id, nor anything derived from
-  one. The id is random, not derived from the message.
+  hidden): `{text, emotion, hidden}`, nothing else: no user id nor anything derived from one, and
+  not even when it was shared (a time can point at a person too). The id is random, not derived
+  from the message.
 - `thoughts/{thoughtId}/reports/{reporterUid}`: one report per user, `{reason, at}`.
 - `thoughtIndex/{thoughtId}`: the function's own record, closed to every client by the rules:
   the author (to leave their own thoughts out of their matches), the message it came from (to
-  unshare it), the text, emotion and embedding (float16 bytes), `active`, and `updatedAt`, which
+  unshare it), the text, emotion and embedding (float16 bytes), `active`, the number of `reports`,
+  `sharedAt`, and `updatedAt`, which
   every change sets to the server time, so an instance can read just what changed since it last
   looked. Unsharing leaves a tombstone `{active: false, updatedAt}` without any content, so that
   instances holding the thought in memory learn that it is gone.
@@ -41,7 +43,7 @@ def decode_vector(raw: bytes) -> np.ndarray:
 
 def public_doc(text: str, emotion: str) -> dict[str, Any]:
     """The anonymised copy: text and emotion, nothing about who wrote it."""
-    return {"text": text, "emotion": emotion, "sharedAt": firestore.SERVER_TIMESTAMP, "reports": 0, "hidden": False}
+    return {"text": text, "emotion": emotion, "hidden": False}
 
 
 def index_doc(owner: str, message_path: str, text: str, emotion: str, vector: np.ndarray) -> dict[str, Any]:
@@ -52,6 +54,7 @@ def index_doc(owner: str, message_path: str, text: str, emotion: str, vector: np
         "emotion": emotion,
         "embedding": encode_vector(vector),
         "active": True,
+        "reports": 0,
         "sharedAt": firestore.SERVER_TIMESTAMP,
         "updatedAt": firestore.SERVER_TIMESTAMP,
     }

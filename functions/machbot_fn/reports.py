@@ -3,8 +3,9 @@
 A signed-in user reports a thought by creating `thoughts/{id}/reports/{their uid}` with a reason
 from a fixed list (the rules check it and allow one report per user and thought). The function
 then counts the thought's reports (counting, not adding one, so a duplicate event cannot count
-twice) and, from `report_threshold` on, hides the thought: the public copy gets `hidden: true` (the
-rules stop serving it), the index entry `active: false` (every instance drops it from matching),
+twice) into its index entry and, from `report_threshold` on, hides the thought: the public copy
+gets `hidden: true` (the rules stop serving it), the index entry `active: false` (every instance
+drops it from matching),
 the author's message `shareBlocked: true` (it is not shared again), and the thought is taken off
 every message showing it. The hidden copy and its reports stay for review until the author
 unshares it, which deletes them.
@@ -42,13 +43,14 @@ def handle_report(db: firestore.Client, thought_id: str, threshold: int) -> str:
             return GONE, False  # unshared meanwhile
         entry = private.get(transaction=tx).to_dict() or {}
         if (snap.to_dict() or {}).get("hidden") is True or count < threshold:
-            tx.update(public, {"reports": count})
+            tx.set(private, {"reports": count}, merge=True)
             return (HIDDEN if count >= threshold else COUNTED), False
         message = entry.get("message")
         message_ref = db.document(message) if isinstance(message, str) else None
         message_exists = message_ref is not None and message_ref.get(transaction=tx).exists
-        tx.update(public, {"reports": count, "hidden": True})
-        tx.set(private, {"active": False, "hidden": True, "updatedAt": firestore.SERVER_TIMESTAMP}, merge=True)
+        tx.update(public, {"hidden": True})
+        private_fields = {"reports": count, "active": False, "hidden": True, "updatedAt": firestore.SERVER_TIMESTAMP}
+        tx.set(private, private_fields, merge=True)
         if message_ref is not None and message_exists:
             tx.update(message_ref, {"shareBlocked": True})
         return HIDDEN, True

@@ -43,8 +43,8 @@ beforeEach(async () => {
     });
     await setDoc(doc(db, "users/alice/messages/pending1"), { text: "hi", model: "bert", createdAt: Timestamp.now() });
     await setDoc(doc(db, "users/alice"), { preferredModel: "bert" });
-    await setDoc(doc(db, "thoughts/t1"), { text: "i miss home", emotion: "sadness", sharedAt: Timestamp.now(), reports: 0, hidden: false });
-    await setDoc(doc(db, "thoughts/gone"), { text: "hidden after reports", emotion: "anger", sharedAt: Timestamp.now(), reports: 3, hidden: true });
+    await setDoc(doc(db, "thoughts/t1"), { text: "i miss home", emotion: "sadness", hidden: false });
+    await setDoc(doc(db, "thoughts/gone"), { text: "hidden after reports", emotion: "anger", hidden: true });
     await setDoc(doc(db, "thoughts/t1/reports/carol"), { reason: "spam", at: Timestamp.now() });
     await setDoc(doc(db, "thoughtIndex/t1"), { owner: "alice", message: "users/alice/messages/done1", active: true });
     await setDoc(doc(db, "models/bert"), { id: "bert", version: "v1" });
