@@ -1,10 +1,10 @@
 """The message contract: what a client may write, checked before any work is done.
 
-`users/{uid}/messages/{messageId}` is created by its owner with `text`, `model`, `createdAt` and an
-optional `conversationId` and `share` (see sharing.py); everything else on the document belongs to
-the function. The security
-rules refuse most bad writes; this module is the second line for clients that bypass them
-(admin tools, older rules) and for what rules cannot express (control characters, lone surrogates).
+`users/{uid}/messages/{messageId}` is created by its owner with `text`, `model`, `createdAt` and
+optionally `conversationId` and `share` (see sharing.py); everything else on the document belongs
+to the function. The security rules refuse most bad writes; this module is the second line for
+clients that bypass them (admin tools, older rules) and for what rules cannot express (control
+characters, lone surrogates).
 """
 
 from __future__ import annotations
