@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from machbot.bench.common import BenchError, interleaved, quiet_transformers, ratio, stats
 from machbot_fn.embedder import SentenceEmbedder, normalize_rows
@@ -157,8 +158,8 @@ def matching_at(
 
     emotions = np.array([EMOTIONS.index(t.emotion) for t in pool])
     owners = np.array([int(t.owner[1:]) for t in pool])
-    flat = np.stack([t.vector for t in pool])
     stored = [d[4] for d in docs]
+    flat = np.stack([decode_vector(raw) for raw in stored])  # the vectors the index holds
     items = [(queries[i], EMOTIONS[q_labels[i]], f"u{rng.integers(0, OWNERS)}") for i in range(len(queries))]
 
     def with_index(item: Any) -> list[float]:
@@ -253,6 +254,24 @@ def quality(embedder: SentenceEmbedder, setup: Setup, min_score: float) -> tuple
     return out, pool_vectors, labels[:count]
 
 
+def _measure(
+    results: dict[str, Any], setup: Setup, embedder: SentenceEmbedder, sizes: tuple[int, ...], say: Any
+) -> None:
+    from machbot_fn.sharing_settings import SharingSettings
+
+    q_texts, q_labels = _split("test")
+    say("1. embedding latency")
+    results["embedding"] = embedding_latency(setup, embedder, q_texts)
+    say("3. what matching finds on real messages")
+    results["quality"], base, base_labels = quality(embedder, setup, SharingSettings().min_score)
+    n_q = setup.n(200, 30)
+    queries = real_vectors(embedder, q_texts[-n_q:])
+    results["matching"] = []
+    for size in sizes:
+        say(f"2. matching with {size:,} pooled thoughts")
+        results["matching"].append(matching_at(size, base, base_labels, queries, q_labels[-n_q:], setup))
+
+
 def run_similar_bench(
     embedder_dir: Path | None,
     out: Path,
@@ -261,7 +280,6 @@ def run_similar_bench(
     sizes: tuple[int, ...] = SIZES,
 ) -> dict[str, Any]:
     from machbot.default_models import embedder_version
-    from machbot_fn.sharing_settings import SharingSettings
 
     say = console.print if console is not None else (lambda *a, **k: None)
     embedder_dir = Path(embedder_dir) if embedder_dir else embedder_version()
@@ -283,21 +301,13 @@ def run_similar_bench(
                 "trained": manifest.trained,
             },
             "cpus": os.cpu_count(),
+            "threads": 1,
             "load_start": [round(x, 2) for x in os.getloadavg()],
         }
     }
-    test_texts, _ = _split("test")
-    say("1. embedding latency")
-    results["embedding"] = embedding_latency(setup, embedder, test_texts)
-    say("3. what matching finds on real messages")
-    results["quality"], base, base_labels = quality(embedder, setup, SharingSettings().min_score)
-    q_texts, q_labels = _split("test")
-    n_q = setup.n(200, 30)
-    queries = real_vectors(embedder, q_texts[-n_q:])
-    results["matching"] = []
-    for size in sizes:
-        say(f"2. matching with {size:,} pooled thoughts")
-        results["matching"].append(matching_at(size, base, base_labels, queries, q_labels[-n_q:], setup))
+    # One BLAS thread, as on the function's one-CPU instance; CPU time then is all the work.
+    with threadpool_limits(limits=1):
+        _measure(results, setup, embedder, sizes, say)
     results["meta"]["duration_s"] = round(time.monotonic() - t_start, 1)
     results["meta"]["load_end"] = [round(x, 2) for x in os.getloadavg()]
     out.mkdir(parents=True, exist_ok=True)
