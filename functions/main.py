@@ -8,9 +8,10 @@ from functools import cache
 
 from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, storage_fn
 
-from machbot_fn import catalog, clients, pipeline, upload_check
+from machbot_fn import catalog, clients, pipeline, reports, sharing, upload_check
 from machbot_fn.registry import ModelRegistry
 from machbot_fn.settings import Settings
+from machbot_fn.sharing_settings import SharingSettings
 
 logging.basicConfig(level=logging.INFO)
 # Our app must be the default one before the SDK builds its own (with credentials the emulator lacks).
@@ -58,6 +59,41 @@ def on_message_created(event: firestore_fn.Event[firestore_fn.DocumentSnapshot |
         return
     svc = services()
     pipeline.handle_message(svc, svc.db.document(event.document), event.time)
+
+
+# Sharing reacts to every change of a message but acts on few: most events end after a dict lookup.
+SHARING_OPTIONS = {
+    "memory": options.MemoryOption.GB_1,
+    "cpu": 1,
+    "timeout_sec": 60,
+    "max_instances": 20,
+    "concurrency": 8,
+}
+
+
+@firestore_fn.on_document_updated(document="users/{uid}/messages/{messageId}", **SHARING_OPTIONS)
+def on_message_updated(event: firestore_fn.Event[firestore_fn.Change[firestore_fn.DocumentSnapshot | None]]) -> None:
+    """Put an answered message into the shared pool, or take it out, as its owner's `share` says."""
+    after = event.data.after if event.data else None
+    if after is None or not sharing.needs_reconcile(after.to_dict() or {}):
+        return
+    svc = services()
+    logging.info("sharing: %s", sharing.reconcile(svc.db, svc.registry, svc.db.document(event.document)))
+
+
+@firestore_fn.on_document_created(document="thoughts/{thoughtId}/reports/{reporterId}", **SHARING_OPTIONS)
+def on_thought_reported(event: firestore_fn.Event[firestore_fn.DocumentSnapshot | None]) -> None:
+    """Count a report on a shared thought; enough of them hide it."""
+    threshold = SharingSettings.from_env().report_threshold
+    outcome = reports.handle_report(clients.firestore_client(), event.params["thoughtId"], threshold)
+    logging.info("report on %s: %s", event.params["thoughtId"], outcome)
+
+
+@scheduler_fn.on_schedule(schedule="every 5 minutes", timeout_sec=300, memory=options.MemoryOption.GB_1)
+def sweep_sharing(event: scheduler_fn.ScheduledEvent) -> None:
+    """Redo the shares and unshares whose events failed (triggers are not redelivered)."""
+    svc = services()
+    logging.info("sharing sweep: %s", sharing.sweep(svc.db, svc.registry))
 
 
 @scheduler_fn.on_schedule(schedule="every 1 minutes", timeout_sec=300, memory=options.MemoryOption.GB_2)

@@ -249,6 +249,11 @@ def render_answer(console: Console, doc: dict[str, Any]) -> None:
             say(console, f"[dim]emotion[/] {emotion_line(doc['emotion'])}")
         reply = (doc.get("reply") or {}).get("text", "")
         say(console, f"[bold green]machbot ›[/] {escape(reply)}")
+        similar = [t for t in doc.get("similar") or [] if isinstance(t, dict) and isinstance(t.get("text"), str)]
+        if similar:
+            say(console, "[dim]others felt this too:[/]")
+            for thought in similar:
+                say(console, f"  [italic]“{escape(thought['text'])}”[/]")
         say(console, f"[dim]{escape(served_by_line(doc))}[/]")
     else:
         error = doc.get("error") or {}

@@ -399,6 +399,24 @@ def bench(
         fail(str(exc))
 
 
+@app.command("bench-similar")
+def bench_similar(
+    embedder: Annotated[
+        Path | None, typer.Option(help="An embedder version folder (default: MiniLM, exported if needed).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write similar.json and similar.md.")] = Path("bench-results"),
+    quick: Annotated[bool, typer.Option("--quick", help="A smoke run: few messages and queries.")] = False,
+) -> None:
+    """Benchmark "Others felt this too": embedding per message, matching at 1k/10k/100k pooled thoughts."""
+    from machbot.bench.common import BenchError
+    from machbot.bench.similar import run_similar_bench
+
+    try:
+        run_similar_bench(embedder, out, quick=quick, console=console)
+    except BenchError as exc:
+        fail(str(exc))
+
+
 @app.command()
 def sweep(grace: Annotated[float, typer.Option(help="Only messages older than this many seconds.")] = 60.0) -> None:
     """Re-drive stuck messages now (the emulators run no schedules)."""

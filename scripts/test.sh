@@ -15,6 +15,8 @@ if [ -f webapp/package.json ]; then
 fi
 # Tight timings so reliability tests run fast: CURRENT re-read every second, 5 s leases.
 export MACHBOT_RECHECK_SECONDS=1 MACHBOT_LEASE_SECONDS=5 MACHBOT_REQUIRE_EMULATORS=1
+# Each answer reads the shared pool's latest changes (production: at most every 2 s).
+export MACHBOT_POOL_REFRESH_SECONDS=0
 export MACHBOT_CACHE_DIR="$PWD/.emulators/function-cache" PYTHONDONTWRITEBYTECODE=1
 rm -rf "$MACHBOT_CACHE_DIR"
 pytest_args=$(printf '%q ' "${@:-tests}")

@@ -13,6 +13,7 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ __all__ = [
     "SnapshotLog",
     "User",
     "deliver_created_event",
+    "eventually",
     "firestore_base",
     "to_value",
     "wait_final",
@@ -81,6 +83,18 @@ def wait_final(db: firestore.Client, path: str, timeout: float = 60.0) -> dict[s
             return data
         time.sleep(0.05)
     raise AssertionError(f"{path} has no outcome after {timeout:.0f} s: status={data.get('status')}")
+
+
+def eventually(read: Callable[[], Any], ok: Callable[[Any], bool], timeout: float = 60.0) -> Any:
+    """Poll `read()` until `ok(value)`; return the value (fails with the last one seen)."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while not ok(value):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not reached within {timeout:.0f} s; last value: {value!r}")
+        time.sleep(0.1)
+        value = read()
+    return value
 
 
 def deliver_created_event(path: str, event_time: datetime | None = None, timeout: float = 120.0) -> requests.Response:

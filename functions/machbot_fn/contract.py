@@ -1,9 +1,10 @@
 """The message contract: what a client may write, checked before any work is done.
 
-`users/{uid}/messages/{messageId}` is created by its owner with `text`, `model`, `createdAt` and an
-optional `conversationId`; everything else on the document belongs to the function. The security
-rules refuse most bad writes; this module is the second line for clients that bypass them
-(admin tools, older rules) and for what rules cannot express (control characters, lone surrogates).
+`users/{uid}/messages/{messageId}` is created by its owner with `text`, `model`, `createdAt` and
+optionally `conversationId` and `share` (see sharing.py); everything else on the document belongs
+to the function. The security rules refuse most bad writes; this module is the second line for
+clients that bypass them (admin tools, older rules) and for what rules cannot express (control
+characters, lone surrogates).
 """
 
 from __future__ import annotations
@@ -18,9 +19,22 @@ from machbot_fn.errors import InvalidMessage, UnknownModel
 
 MAX_TEXT_CHARS = 2000
 MAX_CONVERSATION_ID = 128
-CLIENT_FIELDS = frozenset({"text", "model", "createdAt", "conversationId"})
-FUNCTION_FIELDS = frozenset({"status", "emotion", "reply", "servedBy", "timings", "error"})
-OWNER_UPDATABLE = frozenset({"feedback"})
+CLIENT_FIELDS = frozenset({"text", "model", "createdAt", "conversationId", "share"})
+FUNCTION_FIELDS = frozenset(
+    {
+        "status",
+        "emotion",
+        "reply",
+        "servedBy",
+        "timings",
+        "error",
+        "similar",
+        "similarIds",
+        "sharedThought",
+        "shareBlocked",
+    }
+)
+OWNER_UPDATABLE = frozenset({"feedback", "share"})
 MODEL_ID = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 # Tabs and newlines are text; other control and format characters are not (they hide content).

@@ -5,3 +5,4 @@ EMOTIONS: tuple[str, ...] = ("sadness", "joy", "love", "anger", "fear", "surpris
 CLASSIFIER_IDS: tuple[str, ...] = ("bert", "distilbert", "roberta", "electra", "mobilebert")
 REPLIER_ID = "t5"
 ENSEMBLE_ID = "ensemble"
+EMBEDDER_ID = "minilm"  # sentence embeddings for matching shared thoughts

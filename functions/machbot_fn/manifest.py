@@ -16,6 +16,9 @@ ONNX signatures. Classifier `model.onnx`: inputs `input_ids`, `attention_mask` (
 `generation`: `{decoder_start_token_id, eos_token_id, pad_token_id, max_new_tokens}` and optionally
 `no_repeat_ngram_size` (greedy search never repeats an n-gram of that size; 0 or absent = off) and
 `repetition_penalty` (>= 1; logits of tokens already generated are divided by it, 1 or absent = off).
+Sentence embedder (task `sentence-embedding`): `model.onnx` (`input_ids`, `attention_mask` ->
+`sentence_embedding` float32 [batch, dim], mean-pooled over the mask and L2-normalised, as
+sentence-transformers computes it), plus `embedding`: `{dim, pooling, normalized}`.
 Optionally a replier also ships a key/value-cache decoder, which the serving loop then prefers
 (one token per step instead of the whole prefix): `cross_kv.onnx` (`encoder_hidden_states` ->
 `cross_k`, `cross_v` [layers, batch, heads, enc_seq, d_kv]) and `decoder_step.onnx` (`input_ids`
@@ -36,9 +39,11 @@ from machbot_fn.labels import EMOTIONS
 SCHEMA_VERSION = 1
 CLASSIFICATION = "text-classification"
 GENERATION = "text2text-generation"
+EMBEDDING = "sentence-embedding"
 REQUIRED_FILES = {
     CLASSIFICATION: ("model.onnx", "tokenizer.json"),
     GENERATION: ("encoder.onnx", "decoder.onnx", "tokenizer.json"),
+    EMBEDDING: ("model.onnx", "tokenizer.json"),
 }
 MODEL_ID = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -64,6 +69,7 @@ class Manifest:
     max_length: int
     labels: tuple[str, ...] = ()
     generation: dict[str, int | float] = field(default_factory=dict)
+    embedding: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
 
@@ -88,6 +94,8 @@ class Manifest:
         }
         if self.is_classifier:
             out["labels"] = list(self.labels)
+        elif self.task == EMBEDDING:
+            out["embedding"] = self.embedding
         else:
             out["generation"] = self.generation
         return out
@@ -136,10 +144,16 @@ def parse_manifest(data: Any) -> Manifest:
         raise ManifestError(f"max_length {max_length} out of range")
     labels: tuple[str, ...] = ()
     generation: dict[str, int | float] = {}
+    embedding: dict[str, Any] = {}
     if task == CLASSIFICATION:
         labels = tuple(_require(data, "labels", list))
         if sorted(labels) != sorted(EMOTIONS) or len(labels) != len(EMOTIONS):
             raise ManifestError(f"labels must be the six emotions {list(EMOTIONS)}, got {list(labels)}")
+    elif task == EMBEDDING:
+        embedding = _require(data, "embedding", dict)
+        dim = embedding.get("dim")
+        if not isinstance(dim, int) or isinstance(dim, bool) or not 2 <= dim <= 4096:
+            raise ManifestError("embedding.dim must be an integer from 2 to 4096")
     else:
         generation = _require(data, "generation", dict)
         for key in ("decoder_start_token_id", "eos_token_id", "pad_token_id", "max_new_tokens"):
@@ -160,6 +174,7 @@ def parse_manifest(data: Any) -> Manifest:
         max_length=max_length,
         labels=labels,
         generation=generation,
+        embedding=embedding,
         metrics=dict(data.get("metrics") or {}),
         provenance=dict(data.get("provenance") or {}),
     )

@@ -1,7 +1,8 @@
 """One message, end to end: claim -> validate -> classify -> reply -> write, with every failure accounted for.
 
 `handle_message` is what the Firestore trigger and the sweeper call. Its outcomes:
-- done: `emotion`, `reply`, `servedBy`, `timings` and `status.state = done` in one write;
+- done: `emotion`, `reply`, `servedBy`, `timings`, the similar shared thoughts (`similar`) and
+  `status.state = done` in one write;
 - a permanent error (bad text, unknown model, unusable model, expired event): `status.state = error`
   and `error {code, message}`, never retried;
 - a transient error (bucket or Firestore unreachable): the claim is released and the exception
@@ -20,7 +21,7 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from machbot_fn import ensemble, lifecycle, observe
+from machbot_fn import ensemble, lifecycle, observe, similar
 from machbot_fn.contract import MessageRequest, parse_message
 from machbot_fn.errors import MachbotError, ModelUnavailable, TransientError, UnknownModel
 from machbot_fn.labels import ENSEMBLE_ID, REPLIER_ID
@@ -204,7 +205,9 @@ def handle_message(services: Services, ref: firestore.DocumentReference, event_t
             lifecycle.error_fields("internal", "machbot hit an internal error; please try again", claim.attempt),
             "error",
         )
-    outcome = end(lifecycle.done_fields(claim.attempt, result.fields), "done")
+    # Shared thoughts like this one go into the same write; matching never fails or holds up the reply.
+    fields = similar.with_similar(services.db, services.registry, ref.path, request.text, result.fields)
+    outcome = end(lifecycle.done_fields(claim.attempt, fields), "done")
     if outcome == "done":
         _observe(services, ref, request, result)
     return outcome

@@ -29,7 +29,7 @@ from google.api_core import exceptions as gexc
 from google.cloud.storage.retry import DEFAULT_RETRY
 
 from machbot_fn.errors import ManifestError, ModelUnavailable, TransientError, UnknownModel
-from machbot_fn.manifest import CLASSIFICATION, GENERATION, Manifest, parse_manifest
+from machbot_fn.manifest import CLASSIFICATION, EMBEDDING, GENERATION, Manifest, parse_manifest
 from machbot_fn.routing import CANARY, NO_ROUTING, PRIMARY, Routing, in_canary, parse_routing
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,12 @@ def load_runner(manifest: Manifest, directory: Path, threads: int) -> Any:
 
         runner = Replier(manifest, directory, threads=threads)
         runner.generate_ids("smoke test")
+        return runner
+    if manifest.task == EMBEDDING:
+        from machbot_fn.embedder import SentenceEmbedder
+
+        runner = SentenceEmbedder(manifest, directory, threads=threads)
+        runner.smoke_test()
         return runner
     raise ManifestError(f"{manifest.id}: unknown task {manifest.task!r}")
 
@@ -338,6 +344,6 @@ class ModelRegistry:
             raise
         except Exception as exc:  # onnxruntime / tokenizers reject a broken file with many exception types
             raise ModelUnavailable(f"{model_id} {version} failed to load: {exc}") from exc
-        main = "model.onnx" if manifest.task == CLASSIFICATION else "decoder.onnx"
+        main = "decoder.onnx" if manifest.task == GENERATION else "model.onnx"
         log.info("loaded %s %s", model_id, version)
         return ServedModel(manifest, runner, self._clock(), manifest.files[main].sha256)

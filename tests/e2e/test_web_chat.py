@@ -4,31 +4,19 @@ isolation between users, and a failed message, against the emulators and the rea
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from browser import REPLY_TIMEOUT_MS, ChatPage
+from emulator import eventually
 from google.cloud import firestore
 from playwright.sync_api import expect
 
 from machbot_fn.labels import EMOTIONS
 
 pytestmark = pytest.mark.browser
-
-
-def eventually(read: Callable[[], Any], ok: Callable[[Any], bool], timeout: float = 60.0) -> Any:
-    """Poll `read()` until `ok(value)`; return the value (fails with the last one seen)."""
-    deadline = time.monotonic() + timeout
-    value = read()
-    while not ok(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not reached within {timeout:.0f} s; last value: {value!r}")
-        time.sleep(0.1)
-        value = read()
-    return value
 
 
 def messages_of(db: firestore.Client, uid: str) -> list[dict[str, Any]]:

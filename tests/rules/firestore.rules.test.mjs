@@ -43,16 +43,23 @@ beforeEach(async () => {
     });
     await setDoc(doc(db, "users/alice/messages/pending1"), { text: "hi", model: "bert", createdAt: Timestamp.now() });
     await setDoc(doc(db, "users/alice"), { preferredModel: "bert" });
+    await setDoc(doc(db, "thoughts/t1"), { text: "i miss home", emotion: "sadness", hidden: false });
+    await setDoc(doc(db, "thoughts/gone"), { text: "hidden after reports", emotion: "anger", hidden: true });
+    await setDoc(doc(db, "thoughts/t1/reports/carol"), { reason: "spam", at: Timestamp.now() });
+    await setDoc(doc(db, "thoughtIndex/t1"), { owner: "alice", message: "users/alice/messages/done1", active: true });
     await setDoc(doc(db, "models/bert"), { id: "bert", version: "v1" });
   });
 });
 
 const alice = () => env.authenticatedContext("alice").firestore();
 const bob = () => env.authenticatedContext("bob").firestore();
+const carol = () => env.authenticatedContext("carol").firestore();
 const anon = () => env.unauthenticatedContext().firestore();
 const msg = (extra = {}) => ({ text: "hello there", model: "bert", createdAt: serverTimestamp(), ...extra });
 const newMsg = (db, data) => setDoc(doc(db, `users/alice/messages/m${Math.random().toString(36).slice(2)}`), data);
 const fb = (label = "anger") => ({ feedback: { label, at: serverTimestamp() } });
+const report = (db, reporter, thought = "t1", data = { reason: "spam", at: serverTimestamp() }) =>
+  setDoc(doc(db, `thoughts/${thought}/reports/${reporter}`), data);
 
 const cases = [
   // --- creating messages ---
@@ -83,6 +90,11 @@ const cases = [
   ["conversationId too long", false, () => newMsg(alice(), msg({ conversationId: "c".repeat(129) }))],
   ["conversationId with a slash", false, () => newMsg(alice(), msg({ conversationId: "a/b" }))],
   ["conversationId is a number", false, () => newMsg(alice(), msg({ conversationId: 5 }))],
+  ["owner creates a message to share", true, () => newMsg(alice(), msg({ share: true }))],
+  ["owner creates a message not to share", true, () => newMsg(alice(), msg({ share: false }))],
+  ["share as a string", false, () => newMsg(alice(), msg({ share: "yes" }))],
+  ["forged sharedThought on create", false, () => newMsg(alice(), msg({ share: true, sharedThought: { id: "t1" } }))],
+  ["forged similar thoughts on create", false, () => newMsg(alice(), msg({ similar: [{ id: "t1", text: "x", score: 1 }] }))],
   // --- reading ---
   ["owner reads own message", true, () => getDoc(doc(alice(), "users/alice/messages/done1"))],
   ["owner lists own messages", true, () => getDocs(collection(alice(), "users/alice/messages"))],
@@ -98,6 +110,14 @@ const cases = [
   ["feedback without a time", false, () => updateDoc(doc(alice(), "users/alice/messages/done1"), { feedback: { label: "joy" } })],
   ["feedback with extra keys", false, () => updateDoc(doc(alice(), "users/alice/messages/done1"), { feedback: { label: "joy", at: serverTimestamp(), by: "x" } })],
   ["feedback as a string", false, () => updateDoc(doc(alice(), "users/alice/messages/done1"), { feedback: "joy" })],
+  ["owner shares an answered message", true, () => updateDoc(doc(alice(), "users/alice/messages/done1"), { share: true })],
+  ["owner stops sharing a message", true, () => updateDoc(doc(alice(), "users/alice/messages/done1"), { share: false })],
+  ["owner shares a message not yet answered", true, () => updateDoc(doc(alice(), "users/alice/messages/pending1"), { share: true })],
+  ["share update that is not a boolean", false, () => updateDoc(doc(alice(), "users/alice/messages/done1"), { share: 1 })],
+  ["share plus feedback in one update", false, () => updateDoc(doc(alice(), "users/alice/messages/done1"), { share: true, ...fb() })],
+  ["share plus a forged sharedThought", false, () => updateDoc(doc(alice(), "users/alice/messages/done1"), { share: true, sharedThought: { id: "t9" } })],
+  ["owner clears shareBlocked", false, () => updateDoc(doc(alice(), "users/alice/messages/done1"), { shareBlocked: false })],
+  ["another user shares alice's message", false, () => updateDoc(doc(bob(), "users/alice/messages/done1"), { share: true })],
   ["owner edits text after sending", false, () => updateDoc(doc(alice(), "users/alice/messages/done1"), { text: "edited" })],
   ["owner forges status", false, () => updateDoc(doc(alice(), "users/alice/messages/pending1"), { status: { state: "done" } })],
   ["owner forges a reply", false, () => updateDoc(doc(alice(), "users/alice/messages/done1"), { reply: { text: "x" } })],
@@ -111,6 +131,36 @@ const cases = [
   ["preferences with an extra field", false, () => setDoc(doc(alice(), "users/alice"), { preferredModel: "bert", role: "admin" })],
   ["preferences with a bad model id", false, () => setDoc(doc(alice(), "users/alice"), { preferredModel: "Bad Id" })],
   ["another user writes alice's preferences", false, () => setDoc(doc(bob(), "users/alice"), { preferredModel: "bert" })],
+  // --- the shared pool ---
+  ["signed-in user reads a shared thought", true, () => getDoc(doc(bob(), "thoughts/t1"))],
+  ["signed-in user lists the thoughts that are not hidden", true, () => getDocs(query(collection(bob(), "thoughts"), where("hidden", "==", false)))],
+  ["unauthenticated read of a shared thought", false, () => getDoc(doc(anon(), "thoughts/t1"))],
+  ["signed-in user reads a hidden thought", false, () => getDoc(doc(bob(), "thoughts/gone"))],
+  ["signed-in user lists every thought, hidden ones too", false, () => getDocs(collection(bob(), "thoughts"))],
+  ["signed-in user adds a thought to the pool", false, () => setDoc(doc(bob(), "thoughts/new"), { text: "hi", emotion: "joy", hidden: false })],
+  ["signed-in user edits a shared thought", false, () => updateDoc(doc(bob(), "thoughts/t1"), { text: "edited" })],
+  ["signed-in user unhides a thought", false, () => updateDoc(doc(bob(), "thoughts/gone"), { hidden: false })],
+  ["signed-in user deletes a shared thought", false, () => deleteDoc(doc(bob(), "thoughts/t1"))],
+  ["author deletes their shared thought directly", false, () => deleteDoc(doc(alice(), "thoughts/t1"))],
+  ["signed-in user reads the author index", false, () => getDoc(doc(alice(), "thoughtIndex/t1"))],
+  ["signed-in user lists the author index", false, () => getDocs(collection(bob(), "thoughtIndex"))],
+  ["signed-in user writes the author index", false, () => setDoc(doc(bob(), "thoughtIndex/t2"), { owner: "bob" })],
+  // --- reports ---
+  ["signed-in user reports a thought", true, () => report(bob(), "bob")],
+  ["a report about personal information", true, () => report(alice(), "alice", "t1", { reason: "personal_information", at: serverTimestamp() })],
+  ["a report with an unknown reason", false, () => report(bob(), "bob", "t1", { reason: "boring", at: serverTimestamp() })],
+  ["a report without a time", false, () => report(bob(), "bob", "t1", { reason: "spam" })],
+  ["a report with a forged time", false, () => report(bob(), "bob", "t1", { reason: "spam", at: Timestamp.fromMillis(0) })],
+  ["a report with extra fields", false, () => report(bob(), "bob", "t1", { reason: "spam", at: serverTimestamp(), uid: "bob" })],
+  ["a report in another user's name", false, () => report(bob(), "alice")],
+  ["an unauthenticated report", false, () => report(anon(), "bob")],
+  ["a report on a thought that is not shared", false, () => report(bob(), "bob", "nothing")],
+  ["a report on a hidden thought", false, () => report(bob(), "bob", "gone")],
+  ["a second report by the same user", false, () => report(carol(), "carol")],
+  ["reporter reads their own report", true, () => getDoc(doc(carol(), "thoughts/t1/reports/carol"))],
+  ["another user reads someone's report", false, () => getDoc(doc(bob(), "thoughts/t1/reports/carol"))],
+  ["another user lists a thought's reports", false, () => getDocs(collection(bob(), "thoughts/t1/reports"))],
+  ["reporter withdraws a report", false, () => deleteDoc(doc(carol(), "thoughts/t1/reports/carol"))],
   // --- the model catalog ---
   ["anyone reads the catalog", true, () => getDocs(collection(anon(), "models"))],
   ["signed-in user writes the catalog", false, () => setDoc(doc(alice(), "models/bert"), { version: "evil" })],

@@ -65,3 +65,11 @@ def test_error_answer_shows_code_and_message() -> None:
 
 def test_emotion_line_without_scores() -> None:
     assert "sadness 51%" in emotion_line({"label": "sadness", "score": 0.51})
+
+
+def test_similar_thoughts_are_printed_without_ids_or_scores() -> None:
+    doc = {**DONE, "similar": [{"id": "t1", "text": "me too [honestly]", "score": 0.91}, {"id": "t2"}]}
+    out = printed(doc)
+    assert "others felt this too:" in out and "“me too [honestly]”" in out
+    assert "t1" not in out and "0.91" not in out
+    assert "others felt this too" not in printed(DONE)

@@ -28,6 +28,27 @@ class _ClassifierGraph(torch.nn.Module):
         return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
 
 
+class _SentenceEmbeddingGraph(torch.nn.Module):
+    """input_ids, attention_mask -> sentence_embedding: the token states averaged over the mask, then
+    L2-normalised (sentence-transformers' Pooling(mean) + Normalize modules)."""
+
+    def __init__(self, encoder: PreTrainedModel) -> None:
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return mean_pool_normalize(
+            self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state, attention_mask
+        )
+
+
+def mean_pool_normalize(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean of the unmasked token states, scaled to unit length: [batch, seq, dim] -> [batch, dim]."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    mean = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(mean, p=2.0, dim=1)
+
+
 class _T5EncoderGraph(torch.nn.Module):
     def __init__(self, model: T5ForConditionalGeneration) -> None:
         super().__init__()
@@ -95,6 +116,18 @@ def export_classifier_onnx(model: PreTrainedModel, path: Path) -> Path:
     ids, mask = _example_ids(model.config.vocab_size, 2, 12, low=5)
     axes = {"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"}, "logits": {0: "batch"}}
     return _export(_ClassifierGraph(model), (ids, mask), path, ["input_ids", "attention_mask"], ["logits"], axes)
+
+
+def export_embedder_onnx(encoder: PreTrainedModel, path: Path) -> Path:
+    """Write the fp32 sentence-embedding graph: input_ids, attention_mask -> sentence_embedding [batch, dim]."""
+    ids, mask = _example_ids(encoder.config.vocab_size, 2, 12, low=5)
+    axes = {
+        "input_ids": {0: "batch", 1: "seq"},
+        "attention_mask": {0: "batch", 1: "seq"},
+        "sentence_embedding": {0: "batch"},
+    }
+    graph = _SentenceEmbeddingGraph(encoder)
+    return _export(graph, (ids, mask), path, ["input_ids", "attention_mask"], ["sentence_embedding"], axes)
 
 
 def export_t5_onnx(model: T5ForConditionalGeneration, out_dir: Path) -> tuple[Path, Path]:

@@ -1,13 +1,14 @@
 import type { User } from "firebase/auth";
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
-import { describeError, savePreferredModel, sendFeedback, sendMessage, signOutUser } from "../data/api";
+import { describeError, reportThought, savePreferredModel, sendFeedback, sendMessage, setShare, signOutUser } from "../data/api";
 import { useCatalog, useMessages, useNow, usePreferredModel } from "../data/hooks";
 import type { AppConfig } from "../lib/config";
 import { UNGROUPED, groupConversations, newConversationId, resolveSelection } from "../lib/conversations";
 import { effectiveModelId } from "../lib/models";
 import { effectiveState, isWaiting } from "../lib/status";
+import type { ReportReason } from "../lib/sharing";
 import type { ChatMessage, Emotion } from "../lib/types";
-import { Composer, type ComposerHandle } from "./Composer";
+import { Composer, type ComposerHandle, type SendOptions } from "./Composer";
 import { ConversationList } from "./ConversationList";
 import { CloseIcon, LogOutIcon, Logo, MenuIcon, PlusIcon } from "./icons";
 import { MessageItem } from "./MessageItem";
@@ -19,6 +20,15 @@ const SUGGESTIONS = [
   "I miss my grandmother so much.",
   "Someone scratched my car and just drove off.",
 ];
+
+/** A Firestore call whose failure reads as one short sentence. */
+async function readable(call: Promise<void>): Promise<void> {
+  try {
+    await call;
+  } catch (e) {
+    throw new Error(describeError(e));
+  }
+}
 
 export function ChatShell({ user, config }: { user: User; config: AppConfig }) {
   const uid = user.uid;
@@ -80,11 +90,12 @@ export function ChatShell({ user, config }: { user: User; config: AppConfig }) {
   };
 
   const send = useCallback(
-    async (text: string) => {
+    async (text: string, options: SendOptions) => {
       if (!currentId) throw new Error("No conversation selected.");
       stickToBottom.current = true;
       try {
-        await sendMessage(uid, { text, model: modelId, conversationId: currentId === UNGROUPED ? null : currentId });
+        const conversationId = currentId === UNGROUPED ? null : currentId;
+        await sendMessage(uid, { text, model: modelId, conversationId, share: options.share });
       } catch (e) {
         throw new Error(describeError(e));
       }
@@ -95,19 +106,15 @@ export function ChatShell({ user, config }: { user: User; config: AppConfig }) {
   const resend = useCallback(
     async (m: ChatMessage) => {
       stickToBottom.current = true;
-      await sendMessage(uid, { text: m.text, model: m.model || modelId, conversationId: m.conversationId });
+      await sendMessage(uid, { text: m.text, model: m.model || modelId, conversationId: m.conversationId, share: m.share });
     },
     [uid, modelId],
   );
 
-  const feedback = useCallback(
-    async (m: ChatMessage, label: Emotion) => {
-      try {
-        await sendFeedback(uid, m.id, label);
-      } catch (e) {
-        throw new Error(describeError(e));
-      }
-    },
+  const feedback = useCallback((m: ChatMessage, label: Emotion) => readable(sendFeedback(uid, m.id, label)), [uid]);
+  const share = useCallback((m: ChatMessage, on: boolean) => readable(setShare(uid, m.id, on)), [uid]);
+  const report = useCallback(
+    (thoughtId: string, reason: ReportReason) => readable(reportThought(uid, thoughtId, reason)),
     [uid],
   );
 
@@ -268,6 +275,8 @@ export function ChatShell({ user, config }: { user: User; config: AppConfig }) {
                     firstSeenMs={firstSeen.current.get(m.id) ?? null}
                     onResend={resend}
                     onFeedback={feedback}
+                    onShare={share}
+                    onReport={report}
                   />
                 ))}
               </ol>

@@ -7,8 +7,13 @@ export interface ComposerHandle {
   setText: (text: string) => void;
 }
 
+export interface SendOptions {
+  /** Share an anonymised copy once answered (off unless the user turns it on, for this message only). */
+  share: boolean;
+}
+
 interface Props {
-  onSend: (text: string) => Promise<void>;
+  onSend: (text: string, options: SendOptions) => Promise<void>;
   disabled?: boolean;
   /** Rendered above the text box (the model picker). */
   toolbar?: ReactNode;
@@ -20,6 +25,7 @@ const MAX_HEIGHT_PX = 200;
 export const Composer = forwardRef<ComposerHandle, Props>(function Composer({ onSend, disabled, toolbar }, ref) {
   const [text, setText] = useState("");
   const [sendError, setSendError] = useState<string | null>(null);
+  const [share, setShare] = useState(false);
   const area = useRef<HTMLTextAreaElement>(null);
   const v = validateMessage(text);
   const canSend = v.ok && !disabled;
@@ -43,11 +49,14 @@ export const Composer = forwardRef<ComposerHandle, Props>(function Composer({ on
   const send = () => {
     if (!canSend) return;
     const toSend = v.text;
+    const shared = share;
     setText("");
+    setShare(false); // sharing is chosen message by message
     setSendError(null);
-    onSend(toSend).catch((e: unknown) => {
-      // Give the text back so nothing typed is lost.
+    onSend(toSend, { share: shared }).catch((e: unknown) => {
+      // Give the text (and the choice to share it) back so nothing is lost.
       setText((cur) => (cur === "" ? toSend : cur));
+      setShare(shared);
       setSendError(e instanceof Error ? e.message : "The message could not be sent.");
     });
   };
@@ -107,6 +116,10 @@ export const Composer = forwardRef<ComposerHandle, Props>(function Composer({ on
             </span>
           )}
         </span>
+        <label className="share-switch composer-share" title="Let people with a similar thought read this text; never who wrote it">
+          <input type="checkbox" role="switch" data-testid="composer-share" checked={share} onChange={(e) => setShare(e.target.checked)} />
+          <span>Share anonymously</span>
+        </label>
         <span id="composer-help" className="composer-help">
           Enter to send · Shift+Enter for a new line
         </span>

@@ -1,6 +1,7 @@
-import { useId, useState } from "react";
+import { useState } from "react";
 import { capitalize } from "../lib/format";
 import { EMOTIONS, isEmotion, type ChatMessage, type Emotion } from "../lib/types";
+import { ChoiceForm } from "./ChoiceForm";
 
 interface Props {
   message: ChatMessage;
@@ -10,10 +11,6 @@ interface Props {
 /** "Wrong emotion?": pick the right label and confirm; afterwards "Reported as <label>". */
 export function FeedbackControl({ message, onSubmit }: Props) {
   const [open, setOpen] = useState(false);
-  const [choice, setChoice] = useState<string>("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const selectId = useId();
 
   if (message.feedback) {
     return (
@@ -31,52 +28,24 @@ export function FeedbackControl({ message, onSubmit }: Props) {
     );
   }
 
-  const submit = async (e: React.FormEvent) => {
-    e.preventDefault();
-    if (!isEmotion(choice) || busy) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await onSubmit(choice);
-      setOpen(false);
-    } catch (err) {
-      setError(err instanceof Error ? err.message : "Could not save the report.");
-    } finally {
-      setBusy(false);
-    }
-  };
-
+  const options = EMOTIONS.map((label) => ({
+    value: label,
+    label: `${capitalize(label)}${label === message.emotion?.label ? " (detected)" : ""}`,
+  }));
   return (
-    <form className="feedback-form" onSubmit={submit} aria-label="Report the right emotion">
-      <label htmlFor={selectId}>The right emotion is</label>
-      <select
-        id={selectId}
-        data-testid="feedback-select"
-        value={choice}
-        onChange={(e) => setChoice(e.target.value)}
-        autoFocus
-      >
-        <option value="" disabled>
-          choose…
-        </option>
-        {EMOTIONS.map((label) => (
-          <option key={label} value={label}>
-            {capitalize(label)}
-            {label === message.emotion?.label ? " (detected)" : ""}
-          </option>
-        ))}
-      </select>
-      <button type="submit" className="btn btn-small btn-primary" data-testid="feedback-submit" disabled={!isEmotion(choice) || busy}>
-        {busy ? "Reporting…" : "Report"}
-      </button>
-      <button type="button" className="btn btn-small btn-ghost" onClick={() => setOpen(false)} disabled={busy}>
-        Cancel
-      </button>
-      {error && (
-        <span className="form-error" role="alert">
-          {error}
-        </span>
-      )}
-    </form>
+    <ChoiceForm
+      name="Report the right emotion"
+      label="The right emotion is"
+      options={options}
+      isValid={isEmotion}
+      onSubmit={async (label) => {
+        if (!isEmotion(label)) return;
+        await onSubmit(label);
+        setOpen(false);
+      }}
+      onCancel={() => setOpen(false)}
+      failure="Could not save the report."
+      testIds={{ select: "feedback-select", submit: "feedback-submit" }}
+    />
   );
 }

@@ -1,10 +1,13 @@
 import { memo, useState } from "react";
 import { formatMessageTime, formatServedBy } from "../lib/format";
 import { effectiveState, isOverdue } from "../lib/status";
+import type { ReportReason } from "../lib/sharing";
 import type { ChatMessage, Emotion } from "../lib/types";
 import { EmotionBadge, EmotionBars } from "./EmotionView";
 import { FeedbackControl } from "./FeedbackControl";
 import { RetryIcon } from "./icons";
+import { ShareControl } from "./ShareControl";
+import { SimilarThoughts } from "./SimilarThoughts";
 
 interface Props {
   message: ChatMessage;
@@ -13,6 +16,8 @@ interface Props {
   firstSeenMs: number | null;
   onResend: (m: ChatMessage) => Promise<void>;
   onFeedback: (m: ChatMessage, label: Emotion) => Promise<void>;
+  onShare: (m: ChatMessage, share: boolean) => Promise<void>;
+  onReport: (thoughtId: string, reason: ReportReason) => Promise<void>;
 }
 
 function ResendButton({ message, onResend }: Pick<Props, "message" | "onResend">) {
@@ -34,7 +39,16 @@ function ResendButton({ message, onResend }: Pick<Props, "message" | "onResend">
   );
 }
 
-export const MessageItem = memo(function MessageItem({ message, now, timeoutMs, firstSeenMs, onResend, onFeedback }: Props) {
+export const MessageItem = memo(function MessageItem({
+  message,
+  now,
+  timeoutMs,
+  firstSeenMs,
+  onResend,
+  onFeedback,
+  onShare,
+  onReport,
+}: Props) {
   const state = effectiveState(message);
   const overdue = isOverdue(message, now, timeoutMs, firstSeenMs);
   const time = formatMessageTime(message.pendingWrite && message.createdAtMs == null ? null : message.createdAtMs);
@@ -52,6 +66,7 @@ export const MessageItem = memo(function MessageItem({ message, now, timeoutMs, 
           <span aria-hidden="true"> · </span>
           <span className="msg-model">{message.model}</span>
         </div>
+        {!message.pendingWrite && <ShareControl message={message} onChange={(share) => onShare(message, share)} />}
       </div>
 
       <div className="msg-bot" aria-live="polite">
@@ -89,6 +104,7 @@ export const MessageItem = memo(function MessageItem({ message, now, timeoutMs, 
                   <EmotionBars emotion={message.emotion} />
                 </div>
               )}
+              {message.similar && message.similar.length > 0 && <SimilarThoughts thoughts={message.similar} onReport={onReport} />}
               <p className="served-by" data-testid="served-by">
                 {formatServedBy(message)}
               </p>

@@ -8,10 +8,12 @@ import {
 } from "firebase/auth";
 import { addDoc, collection, doc, serverTimestamp, setDoc, updateDoc } from "firebase/firestore";
 import { getServices } from "../firebase";
+import type { ReportReason } from "../lib/sharing";
 import type { Emotion } from "../lib/types";
 
-// Every path below is under the signed-in user's own `users/{uid}`: the app never reads or
-// writes anyone else's data, and the rules enforce the same.
+// Every path below is under the signed-in user's own `users/{uid}`, except a report on a shared
+// thought (`thoughts/{id}/reports/{uid}`, the user's own report): the app never reads or writes
+// anyone else's data, and the rules enforce the same.
 
 export function messagesCollection(uid: string) {
   return collection(getServices().db, "users", uid, "messages");
@@ -26,12 +28,15 @@ export interface NewMessage {
   model: string;
   /** null only when continuing a conversation that was written without an id. */
   conversationId: string | null;
+  /** Share an anonymised copy once answered; absent (not shared) unless true. */
+  share?: boolean;
 }
 
-/** Create a message with exactly {text, model, createdAt, conversationId}; resolves with its id. */
+/** Create a message with exactly {text, model, createdAt, conversationId?, share?}; resolves with its id. */
 export async function sendMessage(uid: string, m: NewMessage): Promise<string> {
   const data: Record<string, unknown> = { text: m.text, model: m.model, createdAt: serverTimestamp() };
   if (m.conversationId) data.conversationId = m.conversationId;
+  if (m.share === true) data.share = true;
   const ref = await addDoc(messagesCollection(uid), data);
   return ref.id;
 }
@@ -39,6 +44,16 @@ export async function sendMessage(uid: string, m: NewMessage): Promise<string> {
 /** Report the right emotion for an answered message (the only update the owner may make). */
 export async function sendFeedback(uid: string, messageId: string, label: Emotion): Promise<void> {
   await updateDoc(doc(messagesCollection(uid), messageId), { feedback: { label, at: serverTimestamp() } });
+}
+
+/** Share an anonymised copy of one's own message, or stop sharing it (the function does the rest). */
+export async function setShare(uid: string, messageId: string, share: boolean): Promise<void> {
+  await updateDoc(doc(messagesCollection(uid), messageId), { share });
+}
+
+/** Report a shared thought as inappropriate: one report per user and thought. */
+export async function reportThought(uid: string, thoughtId: string, reason: ReportReason): Promise<void> {
+  await setDoc(doc(getServices().db, "thoughts", thoughtId, "reports", uid), { reason, at: serverTimestamp() });
 }
 
 /** Persist the model choice on `users/{uid}` (merge: touches only `preferredModel`). */

@@ -15,6 +15,10 @@ export function msg(over: Partial<ChatMessage> & { id: string }): ChatMessage {
     timings: null,
     error: null,
     feedback: null,
+    share: false,
+    sharedThoughtId: null,
+    shareBlocked: false,
+    similar: null,
     ...over,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCatalogModel, parseMessage, toMillis } from "./parse";
+import { parseCatalogModel, parseMessage, parseSimilar, toMillis } from "./parse";
 
 const ts = (ms: number) => ({ toMillis: () => ms });
 
@@ -94,3 +94,45 @@ describe("parseCatalogModel", () => {
     expect(parseCatalogModel("electra", {}).task).toBe("text-classification");
   });
 });
+
+describe("sharing fields", () => {
+  it("are off and empty on a message that never asked", () => {
+    const m = parseMessage("m1", { text: "hi", model: "bert" });
+    expect(m).toMatchObject({ share: false, sharedThoughtId: null, shareBlocked: false, similar: null });
+  });
+
+  it("read the owner's wish, the pool entry and the similar thoughts", () => {
+    const m = parseMessage("m1", {
+      text: "hi",
+      share: true,
+      sharedThought: { id: "t9", sharedAt: { seconds: 1, nanoseconds: 0 } },
+      shareBlocked: true,
+      similar: [{ id: "t1", text: "me too", score: 0.91 }],
+      similarIds: ["t1"],
+    });
+    expect(m).toMatchObject({ share: true, sharedThoughtId: "t9", shareBlocked: true });
+    expect(m.similar).toEqual([{ id: "t1", text: "me too", score: 0.91 }]);
+  });
+
+  it("keep only well-formed similar thoughts, at most three, and never anything else", () => {
+    expect(
+      parseSimilar([
+        { id: "t1", text: "a", score: "high", uid: "someone" },
+        { id: "", text: "no id" },
+        { id: "t2" },
+        "t3",
+        { id: "t4", text: "b" },
+        { id: "t5", text: "c" },
+        { id: "t6", text: "d" },
+      ]),
+    ).toEqual([
+      { id: "t1", text: "a", score: null },
+      { id: "t4", text: "b", score: null },
+      { id: "t5", text: "c", score: null },
+    ]);
+    expect(parseSimilar("t1")).toBeNull();
+    expect(parseSimilar([])).toEqual([]);
+    expect(parseMessage("m", { share: "yes", sharedThought: "t1" })).toMatchObject({ share: false, sharedThoughtId: null });
+  });
+});
+

@@ -8,6 +8,7 @@ import {
   type MessageState,
   type ModelRef,
   type ServedBy,
+  type SimilarThought,
   type Timings,
 } from "./types";
 
@@ -94,6 +95,21 @@ function parseTimings(v: unknown): Timings | null {
   };
 }
 
+const MAX_SIMILAR = 3;
+
+/** `similar`: well-formed entries only (an id and a text), at most three; null when absent. */
+export function parseSimilar(v: unknown): SimilarThought[] | null {
+  if (!Array.isArray(v)) return null;
+  const out: SimilarThought[] = [];
+  for (const item of v) {
+    if (!isObject(item)) continue;
+    const id = str(item.id);
+    const text = str(item.text);
+    if (id && text) out.push({ id, text, score: num(item.score) });
+  }
+  return out.slice(0, MAX_SIMILAR);
+}
+
 /** Parse `users/{uid}/messages/{id}` data (read with serverTimestamps "estimate" or the default). */
 export function parseMessage(id: string, data: Raw, pendingWrite = false): ChatMessage {
   const status = isObject(data.status) ? data.status : null;
@@ -121,6 +137,10 @@ export function parseMessage(id: string, data: Raw, pendingWrite = false): ChatM
       ? { code: str(error.code) ?? "internal", message: str(error.message) ?? "" }
       : null,
     feedback: feedback ? { label: feedback.label as Emotion, atMs: toMillis(feedback.at) } : null,
+    share: data.share === true,
+    sharedThoughtId: isObject(data.sharedThought) ? str(data.sharedThought.id) || null : null,
+    shareBlocked: data.shareBlocked === true,
+    similar: parseSimilar(data.similar),
   };
 }
 

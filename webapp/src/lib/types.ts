@@ -34,6 +34,14 @@ export interface Timings {
   coldStart: boolean;
 }
 
+/** A thought another user shared, shown under a reply ("Others felt this too"): no author, ever. */
+export interface SimilarThought {
+  id: string;
+  text: string;
+  /** Cosine similarity to this message, 0..1. */
+  score: number | null;
+}
+
 /** A chat message as the UI sees it: parsed defensively from the Firestore document. */
 export interface ChatMessage {
   id: string;
@@ -52,6 +60,14 @@ export interface ChatMessage {
   timings: Timings | null;
   error: { code: string; message: string } | null;
   feedback: { label: Emotion; atMs: number | null } | null;
+  /** The owner's wish: share an anonymised copy (off unless set). */
+  share: boolean;
+  /** The pool entry while the anonymised copy is shared (written by the function). */
+  sharedThoughtId: string | null;
+  /** Reports hid the shared copy; it cannot be shared again. */
+  shareBlocked: boolean;
+  /** Similar thoughts of other people; null until (or unless) matching ran. */
+  similar: SimilarThought[] | null;
 }
 
 /** One entry of the public model catalog `models/{id}`. */
