@@ -97,11 +97,11 @@ def test_rollback_without_history_is_refused(db, bucket, published, tmp_path: Pa
 def test_the_catalog_shows_the_ensemble_metrics_only_for_the_members_they_were_measured_on(
     db, bucket, published
 ) -> None:
-    from machbot.default_models import DEFAULT_IDS
+    from machbot_fn.labels import CLASSIFIER_IDS
     from machbot_fn.publish import ensure_published
     from machbot_train.version_dir import read_manifest
 
-    members = {m: read_manifest(published[m]).version for m in DEFAULT_IDS if m != "t5"}
+    members = {m: read_manifest(published[m]).version for m in CLASSIFIER_IDS}
     measured = {"members": members, "metrics": {"accuracy": 0.5, "macro_f1": 0.4}}
     ensure_published(bucket, db, list(published.values()), measured)
     doc = db.document("models/ensemble").get().to_dict()
