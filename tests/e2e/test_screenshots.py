@@ -12,6 +12,7 @@ models/defaults (`<id>/CURRENT`, `<id>/<version>/manifest.json`, ...).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,14 +37,37 @@ CONVERSATION = (
 @pytest.fixture(scope="module")
 def best_models(db, bucket, published) -> dict[str, Path]:
     """Serve the best models available: shipped (or MACHBOT_SCREENSHOT_MODELS) ones replace the tiny ones."""
-    from machbot.default_models import DEFAULT_IDS, shipped_version
+    from machbot.default_models import DEFAULT_IDS, embedder_version, ensemble_evaluation, shipped_version
     from machbot.paths import DEFAULT_MODELS
+    from machbot_fn.labels import EMBEDDER_ID
     from machbot_fn.publish import ensure_published
 
     root = Path(os.environ.get("MACHBOT_SCREENSHOT_MODELS") or DEFAULT_MODELS)
     versions = {m: shipped_version(m, root) or published[m] for m in DEFAULT_IDS}
-    ensure_published(bucket, db, list(versions.values()))
+    versions[EMBEDDER_ID] = embedder_version()  # the real MiniLM, as `make run` serves it
+    ensure_published(bucket, db, list(versions.values()), ensemble_evaluation())
     return versions
+
+
+@pytest.fixture(scope="module")
+def others_shared(db, best_models) -> None:
+    """Another person shared a thought like the first message, so the app shows 'Others felt this too'."""
+    from emulator import User, wait_final
+
+    other = User.sign_up()
+    path = other.send("I got hired for the job I really wanted and I am so happy", model="bert", share=True)
+    assert wait_final(db, path)["status"]["state"] == "done"
+    deadline = time.monotonic() + 30
+    while not (db.document(path).get().to_dict() or {}).get("sharedThought") and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+# Scroll only the message list (scrollIntoView would move the whole page and hide the header).
+SCROLL_TO_TOP_OF_LIST = """el => {
+  let list = el.parentElement;
+  while (list && !['auto', 'scroll'].includes(getComputedStyle(list).overflowY)) list = list.parentElement;
+  if (list) list.scrollTop = el.getBoundingClientRect().top - list.getBoundingClientRect().top + list.scrollTop - 8;
+}"""
 
 
 def shoot(page: Page, name: str) -> None:
@@ -73,7 +97,7 @@ def test_signin_screenshot(new_context: Callable, best_models) -> None:
     shoot(page, "signin-desktop.png")
 
 
-def test_chat_screenshots(open_guest: Callable[..., ChatPage], best_models) -> None:
+def test_chat_screenshots(open_guest: Callable[..., ChatPage], best_models, others_shared) -> None:
     chat = open_guest(viewport=DESKTOP)
     page = chat.page
     expect(page.locator('[data-testid="model-picker"] option[value="distilbert"]')).to_have_count(1)
@@ -82,6 +106,8 @@ def test_chat_screenshots(open_guest: Callable[..., ChatPage], best_models) -> N
         message = chat.wait_answered(text)
         expect(message).to_have_attribute("data-state", "done", timeout=REPLY_TIMEOUT_MS)
     page.get_by_test_id("composer").blur()
+    # The first answer, with the thought another person shared under it, at the top of the view.
+    page.get_by_test_id("message").first.evaluate(SCROLL_TO_TOP_OF_LIST)
     shoot(page, "chat-desktop.png")
 
     page.set_viewport_size(PHONE)
