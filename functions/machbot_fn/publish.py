@@ -74,6 +74,16 @@ def promote_version(bucket: Bucket, db: firestore.Client | None, manifest: Manif
         catalog.record_serving(db, manifest)
 
 
+def default_path(model_id: str) -> str:
+    """The shipped default version last installed by the run command."""
+    return f"models/{model_id}/DEFAULT"
+
+
+def _read_text(bucket: Bucket, name: str) -> str | None:
+    blob = bucket.blob(name)
+    return blob.download_as_bytes().decode().strip() if blob.exists() else None
+
+
 def previous_path(model_id: str) -> str:
     return f"models/{model_id}/PREVIOUS"
 
@@ -85,10 +95,12 @@ def version_exists(bucket: Bucket, model_id: str, version: str) -> bool:
 def ensure_published(
     bucket: Bucket, db: firestore.Client | None, directories: list[Path], ensemble: dict[str, Any] | None = None
 ) -> list[str]:
-    """Publish each version not yet in the bucket; make it CURRENT where the model has none, or only an
-    untrained one and this one is trained. `ensemble` ({members: {id: version}, metrics}) is the
-    ensemble's evaluation, shown in the catalog when its members are the classifiers published here.
-    Returns a line per action, for the run command to print."""
+    """Publish each default version not yet in the bucket and make it CURRENT where the model has none,
+    only an untrained one (and this one is trained), or still the previous default (`models/<id>/DEFAULT`
+    remembers it): a new shipped default replaces the old one, never a version a researcher promoted.
+    `ensemble` ({members: {id: version}, metrics}) is the ensemble's evaluation, shown in the catalog
+    when its members are the classifiers published here. Returns a line per action, for the run
+    command to print."""
     actions = []
     for directory in directories:
         manifest = read_local_version(directory)
@@ -96,14 +108,22 @@ def ensure_published(
         if not version_exists(bucket, manifest.id, manifest.version):
             publish_version(bucket, None, directory, promote=False)
             actions.append(f"uploaded {manifest.id} {manifest.version}")
-        replace = current is None
-        if current and current != manifest.version and manifest.trained:
+        previous_default = _read_text(bucket, default_path(manifest.id))
+        replace = current is None or (current != manifest.version and current == previous_default)
+        if current and current != manifest.version and manifest.trained and not replace:
             replace = not _manifest_trained(bucket, manifest.id, current)
         if replace:
             promote_version(bucket, db, manifest)
             actions.append(f"serving {manifest.id} {manifest.version}")
         elif current == manifest.version and db is not None:
             catalog.record_serving(db, manifest)
+        elif current != manifest.version:
+            actions.append(
+                f"{manifest.id}: keeping {current}, promoted instead of the shipped default {manifest.version} "
+                f"(to serve it: machbot models promote {manifest.id} {manifest.version})"
+            )
+        if previous_default != manifest.version:
+            bucket.blob(default_path(manifest.id)).upload_from_string(manifest.version, content_type="text/plain")
     classifiers = [m for m in map(read_local_version, directories) if m.is_classifier]
     if db is not None and len(classifiers) >= 2:
         members = {m.id: m.version for m in classifiers}

@@ -110,3 +110,21 @@ def test_the_catalog_shows_the_ensemble_metrics_only_for_the_members_they_were_m
     other = {"members": {**members, "bert": "some-other-version"}, "metrics": {"accuracy": 0.9}}
     ensure_published(bucket, db, list(published.values()), other)
     assert db.document("models/ensemble").get().to_dict()["metrics"] == {}
+
+
+def test_a_new_shipped_default_replaces_the_old_one_but_never_a_promoted_version(db, bucket, tmp_path: Path) -> None:
+    from machbot_fn.publish import ensure_published, promote
+    from machbot_fn.registry import read_current
+
+    model = "defaultmodel"
+    built = {v: build_tiny_classifier(tmp_path, model, "bert", version=v) for v in ("d1", "d2", "d3", "x1")}
+    ensure_published(bucket, db, [built["d1"]])
+    assert read_current(bucket, model) == "d1"
+    actions = ensure_published(bucket, db, [built["d2"]])  # a newer default ships: it follows
+    assert read_current(bucket, model) == "d2" and f"serving {model} d2" in actions
+
+    publish_version(bucket, db, built["x1"], promote=False)
+    promote(bucket, db, model, "x1", tmp_path / "cache")  # a researcher's choice
+    actions = ensure_published(bucket, db, [built["d3"]])
+    assert read_current(bucket, model) == "x1"
+    assert any("keeping x1" in line and f"promote {model} d3" in line for line in actions)
