@@ -12,6 +12,8 @@ source .emulators/env.sh
 if [ -f webapp/package.json ]; then
   echo "==> building the web app"
   npm run build --prefix webapp --silent
+  echo "==> web app unit tests (vitest)"
+  npm test --prefix webapp --silent
 fi
 # Tight timings so reliability tests run fast: CURRENT re-read every second, 5 s leases.
 export MACHBOT_RECHECK_SECONDS=1 MACHBOT_LEASE_SECONDS=5 MACHBOT_REQUIRE_EMULATORS=1
