@@ -18,6 +18,7 @@ from machbot_fn.registry import (
     load_runner,
     read_current,
     read_routing,
+    read_version_name,
     routing_path,
     verify_files,
     version_prefix,
@@ -79,11 +80,6 @@ def default_path(model_id: str) -> str:
     return f"models/{model_id}/DEFAULT"
 
 
-def _read_text(bucket: Bucket, name: str) -> str | None:
-    blob = bucket.blob(name)
-    return blob.download_as_bytes().decode().strip() if blob.exists() else None
-
-
 def previous_path(model_id: str) -> str:
     return f"models/{model_id}/PREVIOUS"
 
@@ -102,13 +98,15 @@ def ensure_published(
     when its members are the classifiers published here. Returns a line per action, for the run
     command to print."""
     actions = []
+    manifests = []
     for directory in directories:
         manifest = read_local_version(directory)
+        manifests.append(manifest)
         current = read_current(bucket, manifest.id)
         if not version_exists(bucket, manifest.id, manifest.version):
             publish_version(bucket, None, directory, promote=False)
             actions.append(f"uploaded {manifest.id} {manifest.version}")
-        previous_default = _read_text(bucket, default_path(manifest.id))
+        previous_default = read_version_name(bucket, default_path(manifest.id))
         replace = current is None or (current != manifest.version and current == previous_default)
         if current and current != manifest.version and manifest.trained and not replace:
             replace = not _manifest_trained(bucket, manifest.id, current)
@@ -124,7 +122,7 @@ def ensure_published(
             )
         if previous_default != manifest.version:
             bucket.blob(default_path(manifest.id)).upload_from_string(manifest.version, content_type="text/plain")
-    classifiers = [m for m in map(read_local_version, directories) if m.is_classifier]
+    classifiers = [m for m in manifests if m.is_classifier]  # verified once, above
     if db is not None and len(classifiers) >= 2:
         members = {m.id: m.version for m in classifiers}
         metrics = ensemble.get("metrics") if ensemble and ensemble.get("members") == members else None
@@ -160,10 +158,9 @@ def rollback(bucket: Bucket, db: firestore.Client | None, model_id: str, cache_d
     """Serve the version CURRENT replaced last (models/<id>/PREVIOUS)."""
     from machbot_fn.registry import ModelRegistry
 
-    try:
-        previous = bucket.blob(previous_path(model_id)).download_as_bytes().decode().strip()
-    except Exception as exc:
-        raise ManifestError(f"{model_id} has no previous version to roll back to") from exc
+    previous = read_version_name(bucket, previous_path(model_id))
+    if previous is None:
+        raise ManifestError(f"{model_id} has no previous version to roll back to")
     served = ModelRegistry(bucket, cache_dir).verify(model_id, previous)
     promote_version(bucket, db, served.manifest)
     return served.manifest

@@ -80,10 +80,15 @@ def _read_small(bucket: Bucket, name: str, retry_seconds: float) -> bytes | None
         raise TransientError(f"model bucket unavailable reading {name}: {exc}") from exc
 
 
+def read_version_name(bucket: Bucket, name: str, retry_seconds: float = BUCKET_RETRY_SECONDS) -> str | None:
+    """The version a pointer file (CURRENT, PREVIOUS, DEFAULT) names; None if there is no such file."""
+    raw = _read_small(bucket, name, retry_seconds)
+    return (raw.decode("utf-8").strip() or None) if raw is not None else None
+
+
 def read_current(bucket: Bucket, model_id: str, retry_seconds: float = BUCKET_RETRY_SECONDS) -> str | None:
     """The version CURRENT names, or None when the model was never published."""
-    raw = _read_small(bucket, current_path(model_id), retry_seconds)
-    return (raw.decode("utf-8").strip() or None) if raw is not None else None
+    return read_version_name(bucket, current_path(model_id), retry_seconds)
 
 
 def read_routing(bucket: Bucket, model_id: str, retry_seconds: float = BUCKET_RETRY_SECONDS) -> Routing:
@@ -217,7 +222,7 @@ class ModelRegistry:
                         raise
                     log.warning("bucket unreachable; %s keeps serving %s", model_id, entry.served.version)
                     current = entry.current
-                entry.routing = self._read_routing(model_id, entry, retry)
+                self._refresh_routing(model_id, entry, retry)
                 # Stamped after the call: a slow or failed check waits a full interval before the next one.
                 entry.current, entry.checked_at = current, self._clock()
             if entry.current is None:
@@ -226,7 +231,8 @@ class ModelRegistry:
                 return entry.served
             if entry.current not in entry.bad:
                 try:
-                    entry.served = self._load(model_id, entry.current)
+                    # A promoted canary or shadow is already loaded and verified.
+                    entry.served = entry.candidates.get(entry.current) or self._load(model_id, entry.current)
                     return entry.served
                 except TransientError as exc:
                     if entry.served is None:
@@ -241,25 +247,29 @@ class ModelRegistry:
                     )
                     return entry.served
                 except ModelUnavailable as exc:
-                    entry.bad[entry.current] = str(exc)
-                    log.error("refusing %s %s: %s", model_id, entry.current, exc)
-                    if self._on_refused:
-                        self._on_refused(model_id, entry.current, str(exc))
+                    self._refuse(model_id, entry, entry.current, exc)
             if entry.served is not None:
                 return entry.served  # the previous good version keeps serving
             raise ModelUnavailable(f"{model_id} cannot be served: {entry.bad[entry.current]}")
 
-    def _read_routing(self, model_id: str, entry: _Entry, retry: float) -> Routing:
+    def _refresh_routing(self, model_id: str, entry: _Entry, retry: float) -> None:
+        """Re-read ROUTING (kept as it was if the bucket is down) and drop candidates it no longer names."""
         try:
-            routing = read_routing(self._bucket, model_id, retry)
+            entry.routing = read_routing(self._bucket, model_id, retry)
         except TransientError:
-            return entry.routing
+            return
         except ManifestError as exc:
             log.error("ignoring %s's ROUTING: %s", model_id, exc)
-            routing = NO_ROUTING
-        keep = {routing.canary_version, routing.shadow_version}
+            entry.routing = NO_ROUTING
+        keep = {entry.routing.canary_version, entry.routing.shadow_version}
         entry.candidates = {v: m for v, m in entry.candidates.items() if v in keep}
-        return routing
+
+    def _refuse(self, model_id: str, entry: _Entry, version: str, exc: ModelUnavailable) -> None:
+        """Remember that `version` failed verification (it is not tried again) and report why."""
+        entry.bad[version] = str(exc)
+        log.error("refusing %s %s: %s", model_id, version, exc)
+        if self._on_refused:
+            self._on_refused(model_id, version, str(exc))
 
     def route(self, model_id: str, user_id: str | None) -> Route:
         """The version that answers `user_id` (CURRENT, or the canary for its share of users) and the
@@ -291,10 +301,7 @@ class ModelRegistry:
                 log.warning("bucket unreachable loading candidate %s %s: %s", model_id, version, exc)
                 return None
             except ModelUnavailable as exc:
-                entry.bad[version] = str(exc)
-                log.error("refusing candidate %s %s: %s", model_id, version, exc)
-                if self._on_refused:
-                    self._on_refused(model_id, version, str(exc))
+                self._refuse(model_id, entry, version, exc)
                 return None
             return entry.candidates[version]
 
