@@ -8,9 +8,8 @@ what leaves this module carries no user id, message id or document path.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from google.cloud import firestore
@@ -18,6 +17,8 @@ from google.cloud import firestore
 from machbot_fn.labels import EMOTIONS
 from machbot_fn.observe import SHADOW_RESULTS, message_key
 from machbot_fn.serving_stats import SERVED, SHADOW
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -63,16 +64,21 @@ def _report(data: dict[str, Any], shadow: dict[str, Any] | None) -> Report | Non
     )
 
 
-def reports(db: firestore.Client, model_id: str | None = None) -> Iterator[Report]:
+def reports(db: firestore.Client, model_id: str | None = None) -> list[Report]:
     """Every report on every user's messages (optionally for one model), oldest first."""
     query = db.collection_group("messages").where(filter=firestore.FieldFilter("feedback.label", "in", list(EMOTIONS)))
-    snaps = sorted(query.stream(), key=lambda s: str((s.to_dict() or {}).get("feedback", {}).get("at", "")))
-    for snap in snaps:
-        data = snap.to_dict() or {}
-        shadow = db.collection(SHADOW_RESULTS).document(message_key(snap.reference.path)).get()
-        report = _report(data, shadow.to_dict() if shadow.exists else None)
-        if report is not None and (model_id is None or report.model == model_id):
-            yield report
+    messages = [(snap.reference.path, snap.to_dict() or {}) for snap in query.stream()]
+    if model_id is not None:
+        messages = [(path, d) for path, d in messages if _classifier_id(d) == model_id]
+    # The shadows' verdicts on these messages, in one batched read.
+    refs = [db.collection(SHADOW_RESULTS).document(message_key(path)) for path, _ in messages]
+    shadows = {snap.id: snap.to_dict() for snap in db.get_all(refs) if snap.exists} if refs else {}
+    found = [_report(data, shadows.get(ref.id)) for (_, data), ref in zip(messages, refs, strict=True)]
+    return sorted((r for r in found if r is not None), key=lambda r: r.reported_at or _NEVER)
+
+
+def _classifier_id(message: dict[str, Any]) -> Any:
+    return ((message.get("servedBy") or {}).get("classifier") or {}).get("id")
 
 
 def agreement(all_reports: list[Report]) -> dict[tuple[str, str, str], tuple[int, int]]:

@@ -101,4 +101,4 @@ def read_stats(db: firestore.Client, model_id: str | None = None) -> list[Versio
     if model_id:
         query = query.where(filter=firestore.FieldFilter("model", "==", model_id))
     shards = [snap.to_dict() or {} for snap in query.stream()]
-    return summarise(shards, agreement(list(reports(db, model_id))))
+    return summarise(shards, agreement(reports(db, model_id)))
