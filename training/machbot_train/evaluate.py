@@ -74,7 +74,8 @@ def _epochs(manifest: Manifest) -> str:
     return f"{done}/{planned}" if done is not None and planned is not None else ""
 
 
-def _onnx_logits(clf: EmotionClassifier, texts: list[str], batch_size: int = 64) -> np.ndarray:
+def onnx_logits(clf: EmotionClassifier, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    """Logits of the served ONNX classifier for `texts`, in order, batched by length."""
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths batch with little padding
     out = np.zeros((len(texts), len(EMOTIONS)), dtype=np.float32)
     for start in range(0, len(order), batch_size):
@@ -125,7 +126,7 @@ def evaluate_classifier(
     data = load_emotion_split(split, data_dir)
     lat_texts = random.Random(0).sample(data.texts, min(latency_samples, len(data.texts)))
     clf = EmotionClassifier(manifest, version_dir, threads=1)
-    int8_pred = _onnx_logits(clf, data.texts).argmax(-1)
+    int8_pred = onnx_logits(clf, data.texts).argmax(-1)
     served_key = "int8" if manifest.format == "onnx-int8" else "onnx-fp32"
     result: dict[str, Any] = {
         "id": manifest.id,
@@ -159,7 +160,7 @@ def evaluate_classifier(
         Path(report_dir) / "classifiers" / f"{manifest.id}.png",
     )
     result["confusion_png"] = str(png.relative_to(report_dir)) if png.is_relative_to(report_dir) else str(png)
-    _write_json(Path(report_dir) / "classifiers" / f"{manifest.id}.json", result)
+    write_json(Path(report_dir) / "classifiers" / f"{manifest.id}.json", result)
     return result
 
 
@@ -183,7 +184,7 @@ def manifest_metrics(result: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
+def write_json(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
@@ -243,7 +244,7 @@ def write_classifier_report(report_dir: Path = REPORT_DIR, order: tuple[str, ...
         )
     lines += ["", "Confusion matrices: " + ", ".join(f"[{i}](classifiers/{i}.png)" for i in ids), ""]
     (report_dir / "classifiers.md").write_text("\n".join(lines), encoding="utf-8")
-    _write_json(report_dir / "classifiers.json", {"results": [results[i] for i in ids]})
+    write_json(report_dir / "classifiers.json", {"results": [results[i] for i in ids]})
     return report_dir / "classifiers.md"
 
 
@@ -310,7 +311,7 @@ def evaluate_replier(
     source = source_dir(manifest, trained_dir)
     if source is not None:
         result.update(_replier_val_loss(source, val))
-    _write_json(Path(report_dir) / "replier" / f"{manifest.id}.json", result)
+    write_json(Path(report_dir) / "replier" / f"{manifest.id}.json", result)
     _write_replier_markdown(result, Path(report_dir) / "replier.md")
     return result
 

@@ -15,21 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from machbot_fn.classifier import EmotionClassifier
+from machbot_fn.classifier import EmotionClassifier, softmax
 from machbot_fn.ensemble import average
 from machbot_fn.labels import EMOTIONS, ENSEMBLE_ID
 from machbot_train.data import load_emotion_split
-from machbot_train.evaluate import LATENCY_SAMPLES, REPORT_DIR, _onnx_logits, _write_json
+from machbot_train.evaluate import LATENCY_SAMPLES, REPORT_DIR, onnx_logits, write_json
 from machbot_train.metrics import classification_scores, latency_ms
 from machbot_train.plots import save_confusion
 from machbot_train.version_dir import read_manifest
 
 ENSEMBLE_FILE = "ensemble.json"
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = np.exp(logits - logits.max(-1, keepdims=True))
-    return z / z.sum(-1, keepdims=True)
 
 
 def evaluate_ensemble(
@@ -48,7 +43,7 @@ def evaluate_ensemble(
     for clf in members:
         if tuple(clf.manifest.labels) != EMOTIONS:
             raise ValueError(f"{clf.manifest.id} has labels {clf.manifest.labels}, not {EMOTIONS}")
-    probs = np.mean([_softmax(_onnx_logits(clf, data.texts)) for clf in members], axis=0)
+    probs = np.mean([softmax(onnx_logits(clf, data.texts)) for clf in members], axis=0)
     predictions = probs.argmax(-1)
     lat_texts = random.Random(0).sample(data.texts, min(latency_samples, len(data.texts)))
     scores = classification_scores(data.labels, predictions.tolist())
@@ -74,7 +69,7 @@ def evaluate_ensemble(
         {"int8": scores["confusion"]}, f"Ensemble ({split})", report_dir / "classifiers" / "ensemble.png"
     )
     result["confusion_png"] = str(png.relative_to(report_dir)) if png.is_relative_to(report_dir) else str(png)
-    _write_json(Path(report_dir) / "classifiers" / "ensemble.json", result)
+    write_json(Path(report_dir) / "classifiers" / "ensemble.json", result)
     return result
 
 

@@ -31,6 +31,7 @@ from machbot_fn.manifest import Manifest
 from machbot_train.bundle import package_classifier
 from machbot_train.classifier import collate, encode
 from machbot_train.data import EmotionSplit, load_emotion_split
+from machbot_train.evaluate import onnx_logits
 from machbot_train.progress import RunLog
 from machbot_train.version_dir import created_timestamp, read_manifest, update_metrics
 
@@ -107,11 +108,7 @@ def judge(current: dict[str, float], candidate: dict[str, float], tolerance: flo
 
 
 def _accuracy(clf: EmotionClassifier, split: EmotionSplit) -> float:
-    hits = 0
-    for start in range(0, len(split), 64):
-        logits = clf.predict_logits(split.texts[start : start + 64])
-        hits += int((logits.argmax(-1) == np.asarray(split.labels[start : start + 64])).sum())
-    return hits / len(split)
+    return float((onnx_logits(clf, split.texts).argmax(-1) == np.asarray(split.labels)).mean())
 
 
 def score(version_dir: Path, manifest: Manifest, test: EmotionSplit, reports: EmotionSplit) -> dict[str, float]:
