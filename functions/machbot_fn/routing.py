@@ -39,10 +39,6 @@ class Routing:
             out["shadow"] = {"version": self.shadow_version}
         return out
 
-    @property
-    def empty(self) -> bool:
-        return not self.canary_version and not self.shadow_version
-
 
 NO_ROUTING = Routing()
 

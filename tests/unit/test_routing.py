@@ -11,11 +11,11 @@ from memory_bucket import Clock, MemoryBucket
 from machbot_fn.errors import ManifestError
 from machbot_fn.publish import publish_version, set_routing
 from machbot_fn.registry import ModelRegistry, routing_path
-from machbot_fn.routing import CANARY, PRIMARY, Routing, in_canary, parse_routing, user_bucket
+from machbot_fn.routing import CANARY, NO_ROUTING, PRIMARY, Routing, in_canary, parse_routing, user_bucket
 
 
 def test_no_file_means_no_canary_and_no_shadow() -> None:
-    assert parse_routing(None).empty and parse_routing(b"").empty and parse_routing(b"{}").empty
+    assert parse_routing(None) == parse_routing(b"") == parse_routing(b"{}") == NO_ROUTING
 
 
 def test_a_routing_file_round_trips() -> None:
