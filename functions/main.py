@@ -8,10 +8,13 @@ from functools import cache
 
 from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, storage_fn
 
-from machbot_fn import catalog, clients, pipeline, reports, sharing, upload_check
-from machbot_fn.registry import ModelRegistry
+from machbot_fn import clients
+from machbot_fn.models import catalog, upload_check
+from machbot_fn.models.registry import ModelRegistry
+from machbot_fn.serving import pipeline
 from machbot_fn.settings import Settings
-from machbot_fn.sharing_settings import SharingSettings
+from machbot_fn.sharing import reports, share
+from machbot_fn.sharing.settings import SharingSettings
 
 logging.basicConfig(level=logging.INFO)
 # Our app must be the default one before the SDK builds its own (with credentials the emulator lacks).
@@ -75,10 +78,10 @@ SHARING_OPTIONS = {
 def on_message_updated(event: firestore_fn.Event[firestore_fn.Change[firestore_fn.DocumentSnapshot | None]]) -> None:
     """Put an answered message into the shared pool, or take it out, as its owner's `share` says."""
     after = event.data.after if event.data else None
-    if after is None or not sharing.needs_reconcile(after.to_dict() or {}):
+    if after is None or not share.needs_reconcile(after.to_dict() or {}):
         return
     svc = services()
-    logging.info("sharing: %s", sharing.reconcile(svc.db, svc.registry, svc.db.document(event.document)))
+    logging.info("sharing: %s", share.reconcile(svc.db, svc.registry, svc.db.document(event.document)))
 
 
 @firestore_fn.on_document_created(document="thoughts/{thoughtId}/reports/{reporterId}", **SHARING_OPTIONS)
@@ -93,7 +96,7 @@ def on_thought_reported(event: firestore_fn.Event[firestore_fn.DocumentSnapshot 
 def sweep_sharing(event: scheduler_fn.ScheduledEvent) -> None:
     """Redo the shares and unshares whose events failed (triggers are not redelivered)."""
     svc = services()
-    logging.info("sharing sweep: %s", sharing.sweep(svc.db, svc.registry))
+    logging.info("sharing sweep: %s", share.sweep(svc.db, svc.registry))
 
 
 @scheduler_fn.on_schedule(schedule="every 1 minutes", timeout_sec=300, memory=options.MemoryOption.GB_2)

@@ -48,7 +48,7 @@ def run(
     from machbot.default_models import default_versions, ensemble_evaluation
     from machbot.stack import PORTS, EmulatorSuite, StackError, call_sweeper
     from machbot_fn import clients
-    from machbot_fn.publish import ensure_published
+    from machbot_fn.admin.publish import ensure_published
 
     if clean and EMULATOR_DATA.exists():
         shutil.rmtree(EMULATOR_DATA)
@@ -108,8 +108,8 @@ def publish(
 ) -> None:
     """Verify a model version locally, upload it into the bucket and (by default) serve it."""
     from machbot_fn import clients
+    from machbot_fn.admin.publish import publish_version
     from machbot_fn.errors import MachbotError
-    from machbot_fn.publish import publish_version
 
     if not version_dir.is_dir():
         fail(f"{version_dir} is not a directory")
@@ -245,7 +245,7 @@ def import_tf(
     Publish the result like any other version: `machbot publish <out>/<id>/<version>`.
     """
     from machbot.tf_env import INSTALL_COMMAND, run_in_tf_env, tensorflow_here, tf_python
-    from machbot_fn.manifest import MODEL_ID, VERSION
+    from machbot_fn.models.manifest import MODEL_ID, VERSION
     from machbot_train.tf_source import KERAS_MODEL, SourceError, detect_kind, parse_labels
 
     try:

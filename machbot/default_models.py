@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from machbot.paths import DEFAULT_MODELS, EMBEDDER_BUILD, TINY_MODELS
+from machbot_fn.admin.publish import read_local_version
 from machbot_fn.labels import CLASSIFIER_IDS, EMBEDDER_ID, REPLIER_ID
-from machbot_fn.publish import read_local_version
 
 log = logging.getLogger(__name__)
 

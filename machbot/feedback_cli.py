@@ -25,7 +25,7 @@ def export(
 ) -> None:
     """Write every report as {text, label, predicted, model, version, reportedAt}: no user ids."""
     from machbot_fn import clients
-    from machbot_fn.feedback import reports
+    from machbot_fn.admin.feedback import reports
 
     use_emulators()
     rows = [r.export_row() for r in reports(clients.firestore_client(), model)]
@@ -58,10 +58,11 @@ def retrain_cmd(
 ) -> None:
     """Fine-tune the current model with the reports, compare it with the current version on the test
     split and the reports, and publish it as a candidate only if it is not worse."""
-    from machbot_fn import catalog, clients
+    from machbot_fn import clients
+    from machbot_fn.admin.publish import publish_version
     from machbot_fn.errors import MachbotError
-    from machbot_fn.publish import publish_version
-    from machbot_fn.registry import ModelRegistry, read_current
+    from machbot_fn.models import catalog
+    from machbot_fn.models.registry import ModelRegistry, read_current
     from machbot_train.evaluate import source_dir
     from machbot_train.retrain import RetrainConfig, RetrainError, report, retrain
 

@@ -47,9 +47,9 @@ def models_list() -> None:
 def _model_action(action: str, model_id: str, version: str | None = None) -> None:
     """verify | promote | rollback one model version in the bucket, with a one-line outcome."""
     from machbot_fn import clients
+    from machbot_fn.admin.publish import promote, rollback
     from machbot_fn.errors import MachbotError
-    from machbot_fn.publish import promote, rollback
-    from machbot_fn.registry import ModelRegistry
+    from machbot_fn.models.registry import ModelRegistry
 
     use_emulators()
     bucket, db = clients.bucket(), clients.firestore_client()
@@ -71,8 +71,8 @@ def _model_action(action: str, model_id: str, version: str | None = None) -> Non
 def models_versions(model_id: Annotated[str, typer.Argument(help="A model id, e.g. bert.")]) -> None:
     """The versions of a model in the bucket, with the one being served and any refusal reasons."""
     from machbot_fn import clients
-    from machbot_fn.publish import list_versions
-    from machbot_fn.registry import read_current
+    from machbot_fn.admin.publish import list_versions
+    from machbot_fn.models.registry import read_current
 
     use_emulators()
     bucket = clients.bucket()
@@ -107,8 +107,8 @@ def models_rollback(model_id: str) -> None:
 
 def _set_routing(model_id: str, **change: object) -> None:
     from machbot_fn import clients
+    from machbot_fn.admin.publish import set_routing
     from machbot_fn.errors import MachbotError
-    from machbot_fn.publish import set_routing
 
     use_emulators()
     with tempfile.TemporaryDirectory() as cache:
@@ -159,7 +159,7 @@ def models_stats(
     from rich.table import Table
 
     from machbot_fn import clients
-    from machbot_fn.serving_stats import read_stats
+    from machbot_fn.admin.stats import read_stats
 
     use_emulators()
     rows = read_stats(clients.firestore_client(), model_id)

@@ -57,7 +57,7 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def published(db, bucket, tiny_models) -> dict[str, Path]:
     """The tiny models published into the emulated bucket and catalog, as the run command does."""
-    from machbot_fn.publish import ensure_published
+    from machbot_fn.admin.publish import ensure_published
 
     ensure_published(bucket, db, list(tiny_models.values()))
     return tiny_models

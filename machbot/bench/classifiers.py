@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from machbot.bench.common import Context, interleaved, quiet_transformers, ratio, stats, torch_source
-from machbot_fn.classifier import EmotionClassifier, load_tokenizer
-from machbot_fn.manifest import Manifest
+from machbot_fn.models.classifier import EmotionClassifier
+from machbot_fn.models.manifest import Manifest
+from machbot_fn.models.runtime import load_tokenizer
 
 BACKENDS = ("int8", "fp32", "torch")
 

@@ -20,10 +20,10 @@ from typing import Any
 from google.api_core import exceptions as gexc
 
 from machbot.bench.common import Context, ratio, stats, timed
-from machbot_fn.classifier import EmotionClassifier
-from machbot_fn.publish import publish_version
-from machbot_fn.registry import Bucket, ModelRegistry, read_current, version_prefix
-from machbot_fn.replier import Replier
+from machbot_fn.admin.publish import publish_version
+from machbot_fn.models.classifier import EmotionClassifier
+from machbot_fn.models.registry import Bucket, ModelRegistry, read_current, version_prefix
+from machbot_fn.models.replier import Replier
 
 
 class DirBlob:

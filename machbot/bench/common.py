@@ -18,7 +18,7 @@ import numpy as np
 
 from machbot.paths import ROOT
 from machbot_fn.labels import CLASSIFIER_IDS, EMOTIONS, REPLIER_ID
-from machbot_fn.manifest import Manifest
+from machbot_fn.models.manifest import Manifest
 
 # Used when the emotion data is not beside the checkout: one line per emotion, several of each.
 BUILTIN_MESSAGES: tuple[tuple[str, str], ...] = (
@@ -206,3 +206,11 @@ def fmt_ratio(value: float | None, word: str = "") -> str:
         return "–"
     text = f"{value:.2f}x" if value < 10 else f"{value:.1f}x"
     return f"{text} {word}" if word else text
+
+
+# How the report and the plots name each reply path.
+REPLY_NAMES = {
+    "onnx_kv_cache": "ONNX greedy, key/value cache",
+    "onnx_plain": "ONNX greedy, whole prefix",
+    "torch_generate": "transformers generate()",
+}

@@ -23,7 +23,7 @@ from machbot.latency import time_one
 from machbot.paths import BUCKET
 from machbot.stack import emulator_env
 from machbot_fn import clients
-from machbot_fn.publish import ensure_published
+from machbot_fn.admin.publish import ensure_published
 
 WRITERS = (1, 2, 4, 8)
 TIMEOUT_S = 90.0

@@ -15,8 +15,9 @@ from typing import Any
 
 from machbot.bench.classifiers import torch_classifier, torch_runner
 from machbot.bench.common import BUILTIN_MESSAGES, Context, interleaved, ratio, stats
-from machbot_fn.classifier import EmotionClassifier, load_tokenizer
-from machbot_fn.replier import Replier, build_prompt
+from machbot_fn.models.classifier import EmotionClassifier
+from machbot_fn.models.replier import Replier, build_prompt
+from machbot_fn.models.runtime import load_tokenizer
 
 LENGTHS = (8, 16, 32, 64, 128, 256, 512)
 QUICK_LENGTHS = (8, 64, 512)

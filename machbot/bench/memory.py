@@ -27,8 +27,8 @@ def child(request: dict[str, Any]) -> dict[str, Any]:
     import psutil
 
     from machbot.bench.common import stats
-    from machbot_fn.publish import read_local_version
-    from machbot_fn.registry import load_runner
+    from machbot_fn.admin.publish import read_local_version
+    from machbot_fn.models.registry import load_runner
 
     proc = psutil.Process()
     before = proc.memory_info().rss

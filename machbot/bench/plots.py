@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from machbot.bench.common import REPLY_NAMES
+
 DPI = 90
 COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3")
 
@@ -53,8 +55,6 @@ def replies(r: dict[str, Any], out: Path) -> Path | None:
     c = r.get("reply_latency") or {}
     if "latency_ms" not in c:
         return None
-    from machbot.bench.report import REPLY_NAMES
-
     keys = list(c["latency_ms"])
     fig, ax = plt.subplots(figsize=(7, 3))
     p50 = [c["latency_ms"][k]["p50"] for k in keys]

@@ -12,8 +12,8 @@ from typing import Any
 
 from machbot.bench.common import Context, interleaved, quiet_transformers, ratio, stats, torch_source
 from machbot_fn.labels import EMOTIONS
-from machbot_fn.manifest import Manifest
-from machbot_fn.replier import Replier, build_prompt
+from machbot_fn.models.manifest import Manifest
+from machbot_fn.models.replier import Replier, build_prompt
 
 
 def torch_replier(manifest: Manifest, vocab_size: int) -> tuple[Any | None, str]:

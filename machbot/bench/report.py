@@ -7,14 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from machbot.bench.common import REPLY_NAMES
 from machbot.bench.common import fmt_ratio as fx
 
 BACKEND_NAMES = {"int8": "int8 ONNX (served)", "fp32": "fp32 ONNX", "torch": "PyTorch eager"}
-REPLY_NAMES = {
-    "onnx_kv_cache": "ONNX greedy, key/value cache",
-    "onnx_plain": "ONNX greedy, whole prefix",
-    "torch_generate": "transformers generate()",
-}
 
 
 def ms(s: dict[str, Any] | None, q: str = "p50") -> str:

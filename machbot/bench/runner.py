@@ -103,7 +103,7 @@ def run_bench(
     console: Any = None,
     lock_wait_s: float = 1800.0,
 ) -> dict[str, Any]:
-    from machbot_fn.publish import read_local_version
+    from machbot_fn.admin.publish import read_local_version
 
     say = console.print if console is not None else (lambda *a, **k: None)
     t_start = time.monotonic()

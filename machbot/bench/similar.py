@@ -31,11 +31,11 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from machbot.bench.common import BenchError, interleaved, quiet_transformers, ratio, stats
-from machbot_fn.embedder import SentenceEmbedder, normalize_rows
+from machbot_fn.admin.publish import read_local_version
 from machbot_fn.labels import EMOTIONS
-from machbot_fn.pool import decode_vector, encode_vector
-from machbot_fn.pool_index import Thought, ThoughtIndex
-from machbot_fn.publish import read_local_version
+from machbot_fn.models.embedder import SentenceEmbedder, normalize_rows
+from machbot_fn.sharing.pool import decode_vector, encode_vector
+from machbot_fn.sharing.pool_index import Thought, ThoughtIndex
 
 SIZES = (1_000, 10_000, 100_000)
 NOISE = 0.35  # per-coordinate noise relative to a unit vector's coordinate scale: cosine ~0.9 to its source
@@ -257,7 +257,7 @@ def quality(embedder: SentenceEmbedder, setup: Setup, min_score: float) -> tuple
 def _measure(
     results: dict[str, Any], setup: Setup, embedder: SentenceEmbedder, sizes: tuple[int, ...], say: Any
 ) -> None:
-    from machbot_fn.sharing_settings import SharingSettings
+    from machbot_fn.sharing.settings import SharingSettings
 
     q_texts, q_labels = _split("test")
     say("1. embedding latency")

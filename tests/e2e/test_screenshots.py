@@ -39,8 +39,8 @@ def best_models(db, bucket, published) -> dict[str, Path]:
     """Serve the best models available: shipped (or MACHBOT_SCREENSHOT_MODELS) ones replace the tiny ones."""
     from machbot.default_models import DEFAULT_IDS, embedder_version, ensemble_evaluation, shipped_version
     from machbot.paths import DEFAULT_MODELS
+    from machbot_fn.admin.publish import ensure_published
     from machbot_fn.labels import EMBEDDER_ID
-    from machbot_fn.publish import ensure_published
 
     root = Path(os.environ.get("MACHBOT_SCREENSHOT_MODELS") or DEFAULT_MODELS)
     versions = {m: shipped_version(m, root) or published[m] for m in DEFAULT_IDS}

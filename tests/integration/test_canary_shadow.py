@@ -12,10 +12,11 @@ import pytest
 from emulator import User, wait_final
 from google.cloud import firestore
 
-from machbot_fn.observe import SHADOW_RESULTS, message_key
-from machbot_fn.publish import publish_version, set_routing
-from machbot_fn.routing import Routing, in_canary
-from machbot_fn.serving_stats import SERVED, SHADOW, read_stats
+from machbot_fn.admin.publish import publish_version, set_routing
+from machbot_fn.admin.stats import read_stats
+from machbot_fn.models.routing import Routing, in_canary
+from machbot_fn.serving.observe import SHADOW_RESULTS, message_key
+from machbot_fn.serving.stats import SERVED, SHADOW
 from machbot_train.tiny_models import build_tiny_classifier
 
 MODEL = "canarymodel"

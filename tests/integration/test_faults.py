@@ -28,10 +28,10 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore, storage
 
-from machbot_fn import lifecycle
 from machbot_fn.errors import TransientError
-from machbot_fn.pipeline import Services, handle_message
-from machbot_fn.registry import ModelRegistry
+from machbot_fn.models.registry import ModelRegistry
+from machbot_fn.serving import lifecycle
+from machbot_fn.serving.pipeline import Services, handle_message
 from machbot_fn.settings import Settings
 
 FAULT_PROJECT = "demo-machbot-faults"
@@ -148,7 +148,7 @@ def test_a_loaded_model_keeps_serving_while_the_bucket_is_down(
 
     bucket.target = dead_bucket  # the bucket goes away
     time.sleep(settings.recheck_seconds + 0.2)  # past the re-check: the registry asks the bucket again
-    with caplog.at_level(logging.WARNING, logger="machbot_fn.registry"):
+    with caplog.at_level(logging.WARNING, logger="machbot_fn.models.registry"):
         for i in range(3):
             ref = new_message(fault_db, f"message {i} while the bucket is down")
             assert handle_message(services, ref, datetime.now(UTC)) == "done"

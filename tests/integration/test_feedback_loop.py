@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from emulator import User, wait_final
 
+from machbot_fn.admin.publish import publish_version
 from machbot_fn.labels import EMOTIONS
-from machbot_fn.publish import publish_version
-from machbot_fn.registry import read_current
+from machbot_fn.models.registry import read_current
 from machbot_train.bundle import package_classifier
 from machbot_train.tiny_models import tiny_classifier_model, tiny_wordpiece
 

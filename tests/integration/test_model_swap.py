@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from emulator import User, wait_final
 
-from machbot_fn.publish import publish_version
+from machbot_fn.admin.publish import publish_version
 from machbot_train.tiny_models import build_tiny_classifier
 
 SWAP_ID = "swaptest"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from emulator import User, wait_final
 
-from machbot_fn.publish import publish_version, rollback
+from machbot_fn.admin.publish import publish_version, rollback
 from machbot_train.tiny_models import build_tiny_classifier
 
 MODEL = "loopmodel"
@@ -97,8 +97,8 @@ def test_rollback_without_history_is_refused(db, bucket, published, tmp_path: Pa
 def test_the_catalog_shows_the_ensemble_metrics_only_for_the_members_they_were_measured_on(
     db, bucket, published
 ) -> None:
+    from machbot_fn.admin.publish import ensure_published
     from machbot_fn.labels import CLASSIFIER_IDS
-    from machbot_fn.publish import ensure_published
     from machbot_train.version_dir import read_manifest
 
     members = {m: read_manifest(published[m]).version for m in CLASSIFIER_IDS}
@@ -113,8 +113,8 @@ def test_the_catalog_shows_the_ensemble_metrics_only_for_the_members_they_were_m
 
 
 def test_a_new_shipped_default_replaces_the_old_one_but_never_a_promoted_version(db, bucket, tmp_path: Path) -> None:
-    from machbot_fn.publish import ensure_published, promote
-    from machbot_fn.registry import read_current
+    from machbot_fn.admin.publish import ensure_published, promote
+    from machbot_fn.models.registry import read_current
 
     model = "defaultmodel"
     built = {v: build_tiny_classifier(tmp_path, model, "bert", version=v) for v in ("d1", "d2", "d3", "x1")}

@@ -16,8 +16,8 @@ import pytest
 from emulator import User, eventually, wait_final
 from google.cloud import firestore
 
-from machbot_fn.anonymise import anonymise
-from machbot_fn.pool import THOUGHT_INDEX, THOUGHTS
+from machbot_fn.sharing.anonymise import anonymise
+from machbot_fn.sharing.pool import THOUGHT_INDEX, THOUGHTS
 
 PUBLIC_FIELDS = {"text", "emotion", "hidden"}
 

@@ -15,9 +15,9 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
-from machbot_fn import sharing
-from machbot_fn.pool import THOUGHT_INDEX, THOUGHTS
-from machbot_fn.registry import ModelRegistry
+from machbot_fn.models.registry import ModelRegistry
+from machbot_fn.sharing import share
+from machbot_fn.sharing.pool import THOUGHT_INDEX, THOUGHTS
 
 SWEEP_PROJECT = "demo-machbot-sharing"
 
@@ -49,13 +49,13 @@ def test_the_sweep_shares_and_unshares_what_events_left_undone(
     private = answered(sweep_db, share=False)
     wanted = answered(sweep_db, share=True)  # its share event "failed": not in the pool
 
-    assert sharing.sweep(sweep_db, registry) == {sharing.SHARED: 1}
+    assert share.sweep(sweep_db, registry) == {share.SHARED: 1}
     thought_id = wanted.get().to_dict()["sharedThought"]["id"]
     assert sweep_db.document(f"{THOUGHTS}/{thought_id}").get().to_dict()["emotion"] == "fear"
     assert "sharedThought" not in private.get().to_dict()
 
     wanted.update({"share": False})  # the owner stops sharing; that event "fails" too
-    assert sharing.sweep(sweep_db, registry) == {sharing.UNSHARED: 1}
+    assert share.sweep(sweep_db, registry) == {share.UNSHARED: 1}
     assert not sweep_db.document(f"{THOUGHTS}/{thought_id}").get().exists
     assert sweep_db.document(f"{THOUGHT_INDEX}/{thought_id}").get().to_dict()["active"] is False
-    assert sharing.sweep(sweep_db, registry) == {}  # nothing left to do
+    assert share.sweep(sweep_db, registry) == {}  # nothing left to do

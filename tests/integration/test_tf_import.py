@@ -18,9 +18,9 @@ import pytest
 from emulator import User, wait_final
 
 from machbot.tf_env import tf_python
-from machbot_fn.classifier import EmotionClassifier
+from machbot_fn.admin.publish import publish_version
 from machbot_fn.labels import EMOTIONS
-from machbot_fn.publish import publish_version
+from machbot_fn.models.classifier import EmotionClassifier
 from machbot_train.tf_parity import FP32_TOLERANCE, INT8_MIN_AGREEMENT
 from machbot_train.version_dir import read_manifest
 

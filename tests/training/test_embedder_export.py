@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from machbot_fn.embedder import SentenceEmbedder
 from machbot_fn.labels import EMBEDDER_ID
-from machbot_fn.manifest import EMBEDDING
-from machbot_fn.registry import load_runner
+from machbot_fn.models.embedder import SentenceEmbedder
+from machbot_fn.models.manifest import EMBEDDING
+from machbot_fn.models.registry import load_runner
 from machbot_train.embedder import MAX_SIMILARITY_LOSS, MIN_MEAN_COSINE, build_tiny_embedder, int8_holds, tiny_encoder
 from machbot_train.embedder_parity import Parity, compare, nearest_others, onnx_embeddings, torch_embeddings
 from machbot_train.tiny_models import tiny_wordpiece

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from machbot_fn.classifier import EmotionClassifier
-from machbot_fn.ensemble import average
 from machbot_fn.labels import EMOTIONS
+from machbot_fn.models.classifier import EmotionClassifier
+from machbot_fn.models.ensemble import average
 from machbot_train.evaluate_ensemble import evaluate_ensemble, save_for_catalog
 from machbot_train.tiny_models import build_tiny_classifier
 from machbot_train.version_dir import read_manifest

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from machbot_fn.classifier import EmotionClassifier
+from machbot_fn.models.classifier import EmotionClassifier
 from machbot_train.bundle import package_classifier
 from machbot_train.classifier import collate, encode
 from machbot_train.random_configs import CLASSIFIER_ARCHS

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from machbot_fn.manifest import parse_manifest
+from machbot_fn.models.manifest import parse_manifest
 from machbot_train.export import build_tiny_classifier, build_tiny_replier
 from machbot_train.version_dir import MANIFEST, read_manifest, set_current, update_metrics, verify_files
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from machbot_fn.admin.publish import read_local_version
 from machbot_fn.labels import CLASSIFIER_IDS, ENSEMBLE_ID, REPLIER_ID
-from machbot_fn.publish import read_local_version
 from machbot_train.defaults import RECIPES, rebuild_all
 from machbot_train.tiny_models import tiny_classifier_model, tiny_replier_model, tiny_unigram, tiny_wordpiece
 

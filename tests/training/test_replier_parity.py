@@ -9,7 +9,7 @@ import pytest
 import torch
 from transformers import T5ForConditionalGeneration
 
-from machbot_fn.replier import FALLBACK_REPLY, Replier, build_prompt
+from machbot_fn.models.replier import FALLBACK_REPLY, Replier, build_prompt
 from machbot_train.bundle import package_replier
 from machbot_train.tiny_models import tiny_replier_model, tiny_unigram
 from machbot_train.version_dir import read_manifest

@@ -13,10 +13,11 @@ from tokenizers import Tokenizer
 from tokenizers.models import WordLevel
 from tokenizers.pre_tokenizers import Whitespace
 
-from machbot_fn.classifier import Emotion, EmotionClassifier, pad_batch, softmax
 from machbot_fn.errors import ModelUnavailable
 from machbot_fn.labels import EMOTIONS
-from machbot_fn.manifest import CLASSIFICATION, FileEntry, Manifest
+from machbot_fn.models.classifier import Emotion, EmotionClassifier, softmax
+from machbot_fn.models.manifest import CLASSIFICATION, FileEntry, Manifest
+from machbot_fn.models.runtime import pad_batch
 
 
 def test_softmax_is_stable_with_huge_logits() -> None:

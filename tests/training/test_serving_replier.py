@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from machbot_fn.replier import MAX_HISTORY, banned_tokens, build_prompt, tidy
+from machbot_fn.models.replier import MAX_HISTORY, banned_tokens, build_prompt, tidy
 
 
 def test_build_prompt_format() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from machbot_fn.anonymise import anonymise
+from machbot_fn.sharing.anonymise import anonymise
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from machbot_fn.contract import MAX_TEXT_CHARS, parse_message
 from machbot_fn.errors import InvalidMessage, UnknownModel
+from machbot_fn.serving.contract import MAX_TEXT_CHARS, parse_message
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from machbot_fn.classifier import Emotion
-from machbot_fn.ensemble import average
 from machbot_fn.labels import EMOTIONS
+from machbot_fn.models.classifier import Emotion
+from machbot_fn.models.ensemble import average
 
 
 def emotion(**probs: float) -> Emotion:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from machbot_fn.lifecycle import GiveUp, Skip, Take, decide
+from machbot_fn.serving.lifecycle import GiveUp, Skip, Take, decide
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

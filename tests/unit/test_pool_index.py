@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from machbot_fn.pool_index import COMPACT_MIN_DEAD, Thought, ThoughtIndex
+from machbot_fn.sharing.pool_index import COMPACT_MIN_DEAD, Thought, ThoughtIndex
 
 DIM = 16
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from memory_bucket import Clock, MemoryBucket
 
+from machbot_fn.admin.publish import publish_version
 from machbot_fn.errors import ModelUnavailable, TransientError, UnknownModel
-from machbot_fn.publish import publish_version
-from machbot_fn.registry import ModelRegistry
+from machbot_fn.models.registry import ModelRegistry
 
 
 @pytest.fixture(scope="module")

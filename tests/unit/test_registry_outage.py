@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from google.api_core import exceptions as gexc
 
+from machbot_fn.admin.publish import publish_version
 from machbot_fn.errors import TransientError
-from machbot_fn.publish import publish_version
-from machbot_fn.registry import ModelRegistry
+from machbot_fn.models.registry import ModelRegistry
 
 LIBRARY_DEFAULT_RETRY_SECONDS = 120.0  # google.cloud.storage.retry.DEFAULT_RETRY
 FUNCTION_TIMEOUT_SECONDS = 60.0  # functions/main.py MESSAGE_OPTIONS["timeout_sec"]

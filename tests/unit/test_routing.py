@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from memory_bucket import Clock, MemoryBucket
 
+from machbot_fn.admin.publish import publish_version, set_routing
 from machbot_fn.errors import ManifestError
-from machbot_fn.publish import publish_version, set_routing
-from machbot_fn.registry import ModelRegistry, routing_path
-from machbot_fn.routing import CANARY, NO_ROUTING, PRIMARY, Routing, in_canary, parse_routing, user_bucket
+from machbot_fn.models.registry import ModelRegistry, routing_path
+from machbot_fn.models.routing import CANARY, NO_ROUTING, PRIMARY, Routing, in_canary, parse_routing, user_bucket
 
 
 def test_no_file_means_no_canary_and_no_shadow() -> None:

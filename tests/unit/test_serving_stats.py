@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from machbot_fn.feedback import Report, _report, agreement
-from machbot_fn.serving_stats import SERVED, SHADOW, summarise
+from machbot_fn.admin.feedback import Report, _report, agreement
+from machbot_fn.admin.stats import summarise
+from machbot_fn.serving.stats import SERVED, SHADOW
 
 
 def test_shards_sum_into_means_per_version_and_mode() -> None:

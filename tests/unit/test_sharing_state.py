@@ -7,8 +7,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from machbot_fn.pool import decode_vector, encode_vector, index_doc, owner_of, public_doc, thought_from, tombstone
-from machbot_fn.sharing import needs_reconcile, shared_id, wants_sharing
+from machbot_fn.sharing.pool import (
+    decode_vector,
+    encode_vector,
+    index_doc,
+    owner_of,
+    public_doc,
+    thought_from,
+    tombstone,
+)
+from machbot_fn.sharing.share import needs_reconcile, shared_id, wants_sharing
 
 DONE = {"text": "i miss my dog", "status": {"state": "done"}, "emotion": {"label": "sadness"}}
 

@@ -17,7 +17,7 @@ from tokenizers import Tokenizer
 from transformers import PreTrainedModel, T5ForConditionalGeneration
 
 from machbot_fn.labels import EMOTIONS, REPLIER_ID
-from machbot_fn.manifest import CLASSIFICATION, GENERATION
+from machbot_fn.models.manifest import CLASSIFICATION, GENERATION
 from machbot_train.onnx_export import export_classifier_onnx, export_t5_cache_onnx, export_t5_onnx
 from machbot_train.quantize import quantization_note, quantize_int8
 from machbot_train.version_dir import (

@@ -25,7 +25,7 @@ from tokenizers import Tokenizer
 from transformers import BertModel, PreTrainedModel
 
 from machbot_fn.labels import EMBEDDER_ID
-from machbot_fn.manifest import EMBEDDING
+from machbot_fn.models.manifest import EMBEDDING
 from machbot_train.bases import MINILM_DESCRIPTION, minilm_dir
 from machbot_train.embedder_parity import Parity, measure_parity, parity_texts
 from machbot_train.onnx_export import export_embedder_onnx

@@ -17,8 +17,8 @@ import torch
 from tokenizers import Tokenizer
 from transformers import PreTrainedModel
 
-from machbot_fn.classifier import pad_batch, pad_id_of, session_options
-from machbot_fn.embedder import normalize_rows
+from machbot_fn.models.embedder import normalize_rows
+from machbot_fn.models.runtime import pad_batch, pad_id_of, session_options
 from machbot_train.onnx_export import mean_pool_normalize
 
 

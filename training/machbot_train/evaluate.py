@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from machbot_fn.classifier import EmotionClassifier
 from machbot_fn.labels import EMOTIONS
-from machbot_fn.manifest import Manifest
-from machbot_fn.replier import Replier
+from machbot_fn.models.classifier import EmotionClassifier
+from machbot_fn.models.manifest import Manifest
+from machbot_fn.models.replier import Replier
 from machbot_train.data import load_emotion_split
 from machbot_train.metrics import classification_scores, distinct_n, latency_ms
 from machbot_train.plots import save_confusion

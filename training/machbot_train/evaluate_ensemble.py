@@ -1,6 +1,6 @@
 """Evaluate `ensemble` (the classifiers averaging their probabilities) like any other model.
 
-It runs the int8 ONNX members exactly as the function does (`machbot_fn.ensemble.average`) on the
+It runs the int8 ONNX members exactly as the function does (`machbot_fn.models.ensemble.average`) on the
 test split. The result joins the classifier table (`classifiers/ensemble.json`) and is saved with
 the member versions it was measured on (`ENSEMBLE_FILE` beside the shipped models), so the catalog
 shows it only while those same versions serve.
@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from machbot_fn.classifier import EmotionClassifier, softmax
-from machbot_fn.ensemble import average
 from machbot_fn.labels import EMOTIONS, ENSEMBLE_ID
+from machbot_fn.models.classifier import EmotionClassifier, softmax
+from machbot_fn.models.ensemble import average
 from machbot_train.data import load_emotion_split
 from machbot_train.evaluate import LATENCY_SAMPLES, REPORT_DIR, onnx_logits, write_json
 from machbot_train.metrics import classification_scores, latency_ms

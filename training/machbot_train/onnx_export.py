@@ -1,6 +1,6 @@
 """PyTorch -> ONNX (opset 17, dynamic batch and sequence axes); int8 quantisation is in quantize.py.
 
-The graphs follow the signatures in machbot_fn.manifest's docstring. torch 2.13 still ships the
+The graphs follow the signatures in machbot_fn.models.manifest's docstring. torch 2.13 still ships the
 TorchScript-based exporter (`dynamo=False`); it handles these encoder models in well under a second
 and needs no extra dependencies, so it is the one used here.
 """

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from machbot_fn.labels import EMOTIONS
-from machbot_fn.replier import build_prompt
+from machbot_fn.models.replier import build_prompt
 from machbot_train.data import DataError, default_data_dir
 
 ED_FILES = ("valid.csv", "test.csv")

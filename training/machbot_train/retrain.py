@@ -25,9 +25,9 @@ import torch
 from tokenizers import Tokenizer
 from transformers import AutoModelForSequenceClassification
 
-from machbot_fn.classifier import EmotionClassifier
 from machbot_fn.labels import EMOTIONS
-from machbot_fn.manifest import Manifest
+from machbot_fn.models.classifier import EmotionClassifier
+from machbot_fn.models.manifest import Manifest
 from machbot_train.bundle import package_classifier
 from machbot_train.classifier import collate, encode
 from machbot_train.data import EmotionSplit, load_emotion_split

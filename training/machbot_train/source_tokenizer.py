@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from tokenizers import Tokenizer
 
-from machbot_fn.classifier import pad_batch, pad_id_of
+from machbot_fn.models.runtime import pad_batch, pad_id_of
 
 
 class TokenizerError(ValueError):

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from machbot_fn.classifier import EmotionClassifier
-from machbot_fn.manifest import CLASSIFICATION, Manifest
-from machbot_fn.registry import sha256_file
+from machbot_fn.models.classifier import EmotionClassifier
+from machbot_fn.models.manifest import CLASSIFICATION, Manifest
+from machbot_fn.models.registry import sha256_file
 from machbot_train.quantize import quantization_note, quantize_int8
 from machbot_train.tf_onnx import convert_to_onnx, converter_description
 from machbot_train.tf_parity import ParityReport, compare, parity_texts

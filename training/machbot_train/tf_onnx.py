@@ -1,6 +1,6 @@
 """A TensorFlow function -> an fp32 ONNX classifier graph, with tf2onnx.
 
-The graph gets the serving signature (machbot_fn.manifest): int64 `input_ids`, `attention_mask`
+The graph gets the serving signature (machbot_fn.models.manifest): int64 `input_ids`, `attention_mask`
 [batch, seq] -> float32 `logits` [batch, labels], opset 17 like the PyTorch exports.
 
 TensorFlow 2.21 computes the exact GELU as `0.5 x erfc(-x / sqrt 2)`, and tf2onnx 1.17 has no

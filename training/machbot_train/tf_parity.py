@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from machbot_fn.classifier import softmax
+from machbot_fn.models.classifier import softmax
 from machbot_train.data import DataError, load_emotion_split
 from machbot_train.tiny_tokenizers import FALLBACK_CORPUS
 

@@ -16,7 +16,7 @@ from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, process
 from tokenizers.models import Unigram, WordPiece
 
 from machbot_fn.labels import EMOTIONS
-from machbot_fn.replier import build_prompt
+from machbot_fn.models.replier import build_prompt
 from machbot_train.data import default_data_dir
 from machbot_train.replier_tokenizer import EOS, EOS_ID, SPECIAL_TOKENS, UNK_ID
 

@@ -1,6 +1,6 @@
 """Write a registry version directory: `<root>/<id>/<version>/` with its files and manifest.json.
 
-The manifest is built with machbot_fn.manifest.Manifest and parsed back with parse_manifest before
+The manifest is built with machbot_fn.models.manifest.Manifest and parsed back with parse_manifest before
 it is written, so a directory this module produces always passes the serving side's schema check.
 """
 
@@ -15,8 +15,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from machbot_fn.manifest import FileEntry, Manifest, parse_manifest
-from machbot_fn.registry import sha256_file
+from machbot_fn.models.manifest import FileEntry, Manifest, parse_manifest
+from machbot_fn.models.registry import sha256_file
 
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"

@@ -15,13 +15,14 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-from machbot_fn.classifier import load_session, load_tokenizer
 from machbot_fn.errors import ModelUnavailable
-from machbot_fn.manifest import Manifest
+from machbot_fn.models.manifest import Manifest
+from machbot_fn.models.runtime import load_session, load_tokenizer
 
 MAX_HISTORY = 3  # turns of context; more rarely helps a small model and costs encoder time
 MAX_TURN_CHARS = 300  # keeps one long earlier turn from crowding the user's message out of max_length
 FALLBACK_REPLY = "I hear you. Tell me more?"  # used only when the model generates nothing printable
+SMOKE_PROMPT = "smoke test"
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class Replier:
     """A published T5 replier: `encoder.onnx`, `decoder.onnx`, `tokenizer.json` and generation settings.
 
     When the version also ships the key/value-cache graphs (`cross_kv.onnx`, `decoder_step.onnx`, see
-    machbot_fn.manifest), generation feeds one token per step; otherwise it re-reads the prefix.
+    machbot_fn.models.manifest), generation feeds one token per step; otherwise it re-reads the prefix.
     Both loops pick exactly the same tokens.
     """
 
@@ -211,3 +212,7 @@ class Replier:
 
     def __call__(self, text: str, emotion: str, history: Sequence[str] = ()) -> str:
         return self.generate(text, emotion, history).text
+
+    def smoke_test(self) -> None:
+        """The decoding loop runs end to end (an empty reply is allowed: the fallback covers it)."""
+        self.generate_ids(SMOKE_PROMPT)

@@ -28,12 +28,21 @@ from typing import Any
 
 from google.cloud import firestore
 
-from machbot_fn.anonymise import anonymise
 from machbot_fn.labels import EMOTIONS
-from machbot_fn.lifecycle import DONE
-from machbot_fn.pool import REPORTS, THOUGHTS, index_doc, index_ref, owner_of, public_doc, thought_ref, tombstone
-from machbot_fn.registry import ModelRegistry
-from machbot_fn.similar import load_embedder
+from machbot_fn.models.registry import ModelRegistry
+from machbot_fn.serving.lifecycle import DONE
+from machbot_fn.sharing.anonymise import anonymise
+from machbot_fn.sharing.pool import (
+    REPORTS,
+    THOUGHTS,
+    index_doc,
+    index_ref,
+    owner_of,
+    public_doc,
+    thought_ref,
+    tombstone,
+)
+from machbot_fn.sharing.similar import load_embedder
 
 log = logging.getLogger(__name__)
 SHARED, UNSHARED, UNCHANGED = "shared", "unshared", "unchanged"

@@ -24,16 +24,16 @@ from typing import Any
 
 from google.cloud import firestore
 
-from machbot_fn.anonymise import anonymise
-from machbot_fn.embedder import SentenceEmbedder
 from machbot_fn.errors import MachbotError
 from machbot_fn.labels import EMBEDDER_ID, EMOTIONS
-from machbot_fn.manifest import EMBEDDING
-from machbot_fn.pool import owner_of
-from machbot_fn.pool_index import Match
-from machbot_fn.pool_sync import LivePool
-from machbot_fn.registry import ModelRegistry
-from machbot_fn.sharing_settings import SharingSettings
+from machbot_fn.models.embedder import SentenceEmbedder
+from machbot_fn.models.manifest import EMBEDDING
+from machbot_fn.models.registry import ModelRegistry
+from machbot_fn.sharing.anonymise import anonymise
+from machbot_fn.sharing.pool import owner_of
+from machbot_fn.sharing.pool_index import Match
+from machbot_fn.sharing.pool_sync import LivePool
+from machbot_fn.sharing.settings import SharingSettings
 
 log = logging.getLogger(__name__)
 

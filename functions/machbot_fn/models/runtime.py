@@ -1,42 +1,36 @@
-"""Emotion classification with an ONNX model: tokenize, run, softmax, in manifest label order.
+"""The one ONNX runtime every served model runs on: sessions, tokenizers, padding, batched runs.
 
-Only numpy, onnxruntime and tokenizers: the Cloud Function's runtime has no torch.
+The classifier, the sentence embedder and the replier load their graphs and tokenizers here, so a
+missing or corrupt file fails the same way (`ModelUnavailable`, which keeps the previous version
+serving) whichever model it belongs to. Only numpy, onnxruntime and tokenizers: the Cloud
+Function's runtime has no torch.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from machbot_fn.errors import ModelUnavailable
-from machbot_fn.manifest import Manifest
+from machbot_fn.models.manifest import Manifest
 
 PAD_TOKENS = ("[PAD]", "<pad>")
+TEXT_INPUTS = frozenset({"input_ids", "attention_mask"})
 
 
-@dataclass(frozen=True)
-class Emotion:
-    """The detected emotion: the top label, its probability, and every label's probability."""
+class Runtime(Protocol):
+    """What the registry needs of every served model: its manifest and a smoke test run on load."""
 
-    label: str
-    score: float
-    scores: dict[str, float]
+    manifest: Manifest
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "score": self.score, "scores": dict(self.scores)}
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Softmax over the last axis; subtracting the max keeps huge logits from overflowing."""
-    x = np.asarray(logits, dtype=np.float64)
-    x = x - np.max(x, axis=-1, keepdims=True)
-    e = np.exp(x)
-    return e / np.sum(e, axis=-1, keepdims=True)
+    def smoke_test(self) -> None:
+        """One small inference; raise ModelUnavailable if the version must not serve."""
+        ...
 
 
 def session_options(threads: int) -> ort.SessionOptions:
@@ -83,7 +77,7 @@ def pad_id_of(tokenizer: Tokenizer) -> int:
     return 0
 
 
-def pad_batch(ids: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+def pad_batch(ids: Sequence[Sequence[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
     """Right-pad to the batch's longest sequence; returns int64 input_ids and attention_mask."""
     width = max((len(x) for x in ids), default=0)
     width = max(width, 1)
@@ -95,43 +89,39 @@ def pad_batch(ids: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray
     return input_ids, mask
 
 
-class EmotionClassifier:
-    """A published classifier version: `model.onnx` + `tokenizer.json` described by its manifest."""
+class TextGraph:
+    """A single-graph text model (`model.onnx` + `tokenizer.json`): a batch of texts in, one row per text out.
 
-    def __init__(self, manifest: Manifest, model_dir: Path, threads: int = 1) -> None:
-        if not manifest.is_classifier:
-            raise ModelUnavailable(f"model {manifest.id} is a {manifest.task} model, not a classifier")
+    The classifier (logits) and the sentence embedder (vectors) are both this, with a different
+    output and a different check of its width.
+    """
+
+    def __init__(self, manifest: Manifest, model_dir: Path, threads: int, output: str) -> None:
         self.manifest = manifest
-        self.labels = manifest.labels
         model_dir = Path(model_dir)
         self.session = load_session(model_dir / "model.onnx", threads)
         self.tokenizer = load_tokenizer(model_dir / "tokenizer.json", manifest.max_length)
         self.pad_id = pad_id_of(self.tokenizer)
-        self._inputs = {i.name for i in self.session.get_inputs()}
-        missing = {"input_ids", "attention_mask"} - self._inputs
+        inputs = {i.name for i in self.session.get_inputs()}
+        missing = TEXT_INPUTS - inputs
         if missing:
             raise ModelUnavailable(f"model {manifest.id} has no ONNX input(s) {sorted(missing)}")
-        outputs = self.session.get_outputs()
-        self._output = "logits" if any(o.name == "logits" for o in outputs) else outputs[0].name
+        self._token_types = "token_type_ids" in inputs  # imported BERT-style graphs may keep this input
+        outputs = [o.name for o in self.session.get_outputs()]
+        self._output = output if output in outputs else outputs[0]
 
-    def predict_logits(self, texts: list[str]) -> np.ndarray:
-        """Logits [len(texts), labels] for a batch, in the manifest's label order."""
+    def run(self, texts: Sequence[str], width: int, what: str) -> np.ndarray:
+        """float32 [len(texts), width]: tokenized, right-padded and run as one batch."""
         if not texts:
-            return np.zeros((0, len(self.labels)), dtype=np.float32)
+            return np.zeros((0, width), dtype=np.float32)
         ids = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
         input_ids, mask = pad_batch(ids, self.pad_id)
         feeds = {"input_ids": input_ids, "attention_mask": mask}
-        if "token_type_ids" in self._inputs:  # imported BERT-style graphs may keep this input
+        if self._token_types:
             feeds["token_type_ids"] = np.zeros_like(input_ids)
-        (logits,) = self.session.run([self._output], feeds)
-        if logits.ndim != 2 or logits.shape[1] != len(self.labels):
+        (rows,) = self.session.run([self._output], feeds)
+        if rows.ndim != 2 or rows.shape[1] != width:
             raise ModelUnavailable(
-                f"model {self.manifest.id} returned logits of shape {logits.shape}, expected [batch, {len(self.labels)}]"
+                f"model {self.manifest.id} returned {what} of shape {rows.shape}, expected [batch, {width}]"
             )
-        return logits
-
-    def __call__(self, text: str) -> Emotion:
-        probs = softmax(self.predict_logits([text])[0])
-        top = int(np.argmax(probs))
-        scores = {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
-        return Emotion(label=self.labels[top], score=float(probs[top]), scores=scores)
+        return rows

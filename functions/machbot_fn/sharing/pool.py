@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 from google.cloud import firestore
 
-from machbot_fn.embedder import normalize_rows
 from machbot_fn.labels import EMOTIONS
-from machbot_fn.pool_index import Thought
+from machbot_fn.models.embedder import normalize_rows
+from machbot_fn.sharing.pool_index import Thought
 
 THOUGHTS = "thoughts"
 REPORTS = "reports"

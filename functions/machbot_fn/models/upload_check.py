@@ -14,9 +14,9 @@ from pathlib import Path
 
 from google.cloud import firestore
 
-from machbot_fn import catalog
 from machbot_fn.errors import ModelUnavailable, TransientError
-from machbot_fn.registry import Bucket, ModelRegistry
+from machbot_fn.models import catalog
+from machbot_fn.models.registry import Bucket, ModelRegistry
 
 MANIFEST_PATH = re.compile(
     r"^models/(?P<id>[a-z][a-z0-9-]{0,31})/(?P<version>[A-Za-z0-9][A-Za-z0-9._-]{0,63})/manifest\.json$"

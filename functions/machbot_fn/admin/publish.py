@@ -9,11 +9,12 @@ from typing import Any
 
 from google.cloud import firestore
 
-from machbot_fn import catalog
 from machbot_fn.errors import ManifestError
-from machbot_fn.manifest import Manifest, parse_manifest
-from machbot_fn.registry import (
+from machbot_fn.models import catalog
+from machbot_fn.models.manifest import Manifest, parse_manifest
+from machbot_fn.models.registry import (
     Bucket,
+    ModelRegistry,
     current_path,
     load_runner,
     read_current,
@@ -23,7 +24,7 @@ from machbot_fn.registry import (
     verify_files,
     version_prefix,
 )
-from machbot_fn.routing import Routing
+from machbot_fn.models.routing import Routing
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,6 @@ def list_versions(bucket: Any, model_id: str) -> list[str]:
 
 def promote(bucket: Bucket, db: firestore.Client | None, model_id: str, version: str, cache_dir: Path) -> Manifest:
     """Verify a version already in the bucket, then make it CURRENT. Refuses (ManifestError/ModelUnavailable) if bad."""
-    from machbot_fn.registry import ModelRegistry
-
     served = ModelRegistry(bucket, cache_dir).verify(model_id, version)
     promote_version(bucket, db, served.manifest)
     return served.manifest
@@ -156,8 +155,6 @@ def promote(bucket: Bucket, db: firestore.Client | None, model_id: str, version:
 
 def rollback(bucket: Bucket, db: firestore.Client | None, model_id: str, cache_dir: Path) -> Manifest:
     """Serve the version CURRENT replaced last (models/<id>/PREVIOUS)."""
-    from machbot_fn.registry import ModelRegistry
-
     previous = read_version_name(bucket, previous_path(model_id))
     if previous is None:
         raise ManifestError(f"{model_id} has no previous version to roll back to")
@@ -179,8 +176,6 @@ def set_routing(
 ) -> Routing:
     """Change `model_id`'s canary (version, percent) and/or shadow version; each new candidate is
     verified first (schema, checksums, smoke inference) and refused if bad. Returns the new routing."""
-    from machbot_fn.registry import ModelRegistry
-
     current = read_current(bucket, model_id)
     if current is None:
         raise ManifestError(f"{model_id} has no CURRENT version; publish one before adding a canary or shadow")

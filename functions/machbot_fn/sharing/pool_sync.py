@@ -22,8 +22,8 @@ from datetime import datetime
 import numpy as np
 from google.cloud import firestore
 
-from machbot_fn.pool import THOUGHT_INDEX, thought_from
-from machbot_fn.pool_index import Match, ThoughtIndex
+from machbot_fn.sharing.pool import THOUGHT_INDEX, thought_from
+from machbot_fn.sharing.pool_index import Match, ThoughtIndex
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@
 message: a lost observation is logged, not retried. It counts the version that answered (latency,
 confidence); if a shadow is set, the shadow classifies the same text and its result goes to
 `shadowResults/{key}` (admin only: the user's document never shows it) and to its own stats.
-Agreement with users' reports is computed when stats are read (`feedback.py`), from the reports.
+Agreement with users' reports is computed when stats are read (`machbot_fn.admin.feedback`), from the reports.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from google.cloud import firestore
 
-from machbot_fn import serving_stats
-from machbot_fn.registry import ServedModel
+from machbot_fn.models.registry import ServedModel
+from machbot_fn.serving import stats as serving_stats
 
 log = logging.getLogger(__name__)
 SHADOW_RESULTS = "shadowResults"

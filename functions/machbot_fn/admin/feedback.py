@@ -15,8 +15,8 @@ from typing import Any
 from google.cloud import firestore
 
 from machbot_fn.labels import EMOTIONS
-from machbot_fn.observe import SHADOW_RESULTS, message_key
-from machbot_fn.serving_stats import SERVED, SHADOW
+from machbot_fn.serving.observe import SHADOW_RESULTS, message_key
+from machbot_fn.serving.stats import SERVED, SHADOW
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
 

@@ -1,44 +1,19 @@
-"""Per-version serving metrics: how many messages, how fast, how confident, how often users agreed.
+"""Per-version serving metrics as researchers read them: the shards summed, with users' agreement.
 
-Counters live in `modelStats/{model}@{version}@{mode}@{shard}` (admin only; the rules deny
-clients). `mode` is `served` (the version answered: CURRENT or canary) or `shadow` (it only
-watched). Each write increments one of `SHARDS` documents picked at random, because a single
-Firestore document sustains about one write per second and every message adds to these counts;
-readers sum the shards (`read_stats`, `machbot models stats`).
-
-Fields: `count`, `latencyMsSum`, `confidenceSum`, and for shadows `agreeWithServed` (same label as
-the version that answered). Feedback agreement is not counted here but computed from the users'
-reports when the stats are read (`feedback.agreement`), so it is exact however often events repeat.
+The function only adds to the counters (`machbot_fn.serving.stats`); reading and summing them is
+for the CLI (`machbot models stats`).
 """
 
 from __future__ import annotations
 
-import random
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from google.cloud import firestore
 
-COLLECTION = "modelStats"
-SHARDS = 8
-SERVED, SHADOW = "served", "shadow"
-COUNTERS = ("count", "latencyMsSum", "confidenceSum", "agreeWithServed")
-
-
-def _shard_ref(db: firestore.Client, model_id: str, version: str, mode: str) -> firestore.DocumentReference:
-    shard = random.randrange(SHARDS)
-    return db.collection(COLLECTION).document(f"{model_id}@{version}@{mode}@{shard}")
-
-
-def add(db: firestore.Client, model_id: str, version: str, mode: str, **increments: float) -> None:
-    """Add `increments` (counter name -> amount) to one shard of (model, version, mode)."""
-    unknown = set(increments) - set(COUNTERS)
-    if unknown:
-        raise ValueError(f"unknown counters: {sorted(unknown)}")
-    fields: dict[str, Any] = {"model": model_id, "version": version, "mode": mode}
-    fields.update({name: firestore.Increment(amount) for name, amount in increments.items() if amount})
-    _shard_ref(db, model_id, version, mode).set(fields, merge=True)
+from machbot_fn.admin.feedback import agreement, reports
+from machbot_fn.serving.stats import COLLECTION, COUNTERS, SERVED, SHADOW
 
 
 @dataclass(frozen=True)
@@ -95,8 +70,6 @@ def summarise(
 
 def read_stats(db: firestore.Client, model_id: str | None = None) -> list[VersionStats]:
     """Per-version metrics, for one model or all, with agreement with users' reports."""
-    from machbot_fn.feedback import agreement, reports
-
     query: Any = db.collection(COLLECTION)
     if model_id:
         query = query.where(filter=firestore.FieldFilter("model", "==", model_id))

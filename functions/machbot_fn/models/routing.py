@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from machbot_fn.errors import ManifestError
-from machbot_fn.manifest import VERSION
+from machbot_fn.models.manifest import VERSION
 
 PRIMARY, CANARY, SHADOW = "primary", "canary", "shadow"
 

@@ -29,8 +29,11 @@ from google.api_core import exceptions as gexc
 from google.cloud.storage.retry import DEFAULT_RETRY
 
 from machbot_fn.errors import ManifestError, ModelUnavailable, TransientError, UnknownModel
-from machbot_fn.manifest import CLASSIFICATION, EMBEDDING, GENERATION, Manifest, parse_manifest
-from machbot_fn.routing import CANARY, NO_ROUTING, PRIMARY, Routing, in_canary, parse_routing
+from machbot_fn.models.classifier import EmotionClassifier
+from machbot_fn.models.embedder import SentenceEmbedder
+from machbot_fn.models.manifest import CLASSIFICATION, EMBEDDING, GENERATION, Manifest, parse_manifest
+from machbot_fn.models.replier import Replier
+from machbot_fn.models.routing import CANARY, NO_ROUTING, PRIMARY, Routing, in_canary, parse_routing
 
 log = logging.getLogger(__name__)
 MODELS_PREFIX = "models"
@@ -119,29 +122,21 @@ def verify_files(manifest: Manifest, directory: Path) -> None:
             raise ManifestError(f"{manifest.id} {manifest.version}: {name} fails its checksum (sha256 {actual[:12]}…)")
 
 
-def load_runner(manifest: Manifest, directory: Path, threads: int) -> Any:
-    """Build the inference object for a verified version and run a smoke inference on it."""
-    if manifest.task == CLASSIFICATION:
-        from machbot_fn.classifier import EmotionClassifier
+RUNTIMES: dict[str, type[EmotionClassifier | Replier | SentenceEmbedder]] = {
+    CLASSIFICATION: EmotionClassifier,
+    GENERATION: Replier,
+    EMBEDDING: SentenceEmbedder,
+}
 
-        runner: Any = EmotionClassifier(manifest, directory, threads=threads)
-        emotion = runner("smoke test: i feel fine today")
-        if emotion.label not in manifest.labels:
-            raise ManifestError(f"{manifest.id} {manifest.version}: smoke inference returned {emotion.label!r}")
-        return runner
-    if manifest.task == GENERATION:
-        from machbot_fn.replier import Replier
 
-        runner = Replier(manifest, directory, threads=threads)
-        runner.generate_ids("smoke test")
-        return runner
-    if manifest.task == EMBEDDING:
-        from machbot_fn.embedder import SentenceEmbedder
-
-        runner = SentenceEmbedder(manifest, directory, threads=threads)
-        runner.smoke_test()
-        return runner
-    raise ManifestError(f"{manifest.id}: unknown task {manifest.task!r}")
+def load_runner(manifest: Manifest, directory: Path, threads: int) -> EmotionClassifier | Replier | SentenceEmbedder:
+    """Build the inference object for a verified version and run its smoke test."""
+    runtime = RUNTIMES.get(manifest.task)
+    if runtime is None:
+        raise ManifestError(f"{manifest.id}: unknown task {manifest.task!r}")
+    runner = runtime(manifest, directory, threads=threads)
+    runner.smoke_test()
+    return runner
 
 
 @dataclass

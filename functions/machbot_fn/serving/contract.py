@@ -1,7 +1,7 @@
 """The message contract: what a client may write, checked before any work is done.
 
 `users/{uid}/messages/{messageId}` is created by its owner with `text`, `model`, `createdAt` and
-optionally `conversationId` and `share` (see sharing.py); everything else on the document belongs
+optionally `conversationId` and `share` (see machbot_fn.sharing.share); everything else on the document belongs
 to the function. The security rules refuse most bad writes; this module is the second line for
 clients that bypass them (admin tools, older rules) and for what rules cannot express (control
 characters, lone surrogates).

@@ -10,8 +10,8 @@ from typing import Any
 from google.cloud import firestore
 
 from machbot_fn.labels import ENSEMBLE_ID
-from machbot_fn.manifest import Manifest
-from machbot_fn.routing import Routing
+from machbot_fn.models.manifest import Manifest
+from machbot_fn.models.routing import Routing
 
 COLLECTION = "models"
 SERVING, INVALID, CANDIDATE = "serving", "invalid", "candidate"

@@ -17,8 +17,8 @@ import logging
 
 from google.cloud import firestore
 
-from machbot_fn.pool import REPORTS, index_ref, thought_ref
-from machbot_fn.sharing import retract
+from machbot_fn.sharing.pool import REPORTS, index_ref, thought_ref
+from machbot_fn.sharing.share import retract
 
 log = logging.getLogger(__name__)
 REASONS = ("offensive", "spam", "personal_information", "harmful", "other")

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from machbot_fn.classifier import Emotion
 from machbot_fn.errors import ModelUnavailable, UnknownModel
 from machbot_fn.labels import CLASSIFIER_IDS, EMOTIONS, ENSEMBLE_ID
-from machbot_fn.registry import ModelRegistry, ServedModel
+from machbot_fn.models.classifier import Emotion
+from machbot_fn.models.registry import ModelRegistry, ServedModel
 
 MIN_MEMBERS = 2
 

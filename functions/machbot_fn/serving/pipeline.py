@@ -21,13 +21,15 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from machbot_fn import ensemble, lifecycle, observe, similar
-from machbot_fn.contract import MessageRequest, parse_message
 from machbot_fn.errors import MachbotError, ModelUnavailable, TransientError, UnknownModel
 from machbot_fn.labels import ENSEMBLE_ID, REPLIER_ID
-from machbot_fn.manifest import CLASSIFICATION
-from machbot_fn.registry import ModelRegistry, ServedModel
+from machbot_fn.models import ensemble
+from machbot_fn.models.manifest import CLASSIFICATION
+from machbot_fn.models.registry import ModelRegistry, ServedModel
+from machbot_fn.serving import lifecycle, observe
+from machbot_fn.serving.contract import MessageRequest, parse_message
 from machbot_fn.settings import Settings
+from machbot_fn.sharing import similar
 
 log = logging.getLogger(__name__)
 

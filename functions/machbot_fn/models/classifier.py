@@ -1,0 +1,63 @@
+"""Emotion classification with an ONNX model: tokenize, run, softmax, in manifest label order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from machbot_fn.errors import ManifestError, ModelUnavailable
+from machbot_fn.models.manifest import Manifest
+from machbot_fn.models.runtime import TextGraph
+
+SMOKE_TEXT = "smoke test: i feel fine today"
+
+
+@dataclass(frozen=True)
+class Emotion:
+    """The detected emotion: the top label, its probability, and every label's probability."""
+
+    label: str
+    score: float
+    scores: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "score": self.score, "scores": dict(self.scores)}
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis; subtracting the max keeps huge logits from overflowing."""
+    x = np.asarray(logits, dtype=np.float64)
+    x = x - np.max(x, axis=-1, keepdims=True)
+    e = np.exp(x)
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+class EmotionClassifier(TextGraph):
+    """A published classifier version: `model.onnx` + `tokenizer.json` described by its manifest."""
+
+    def __init__(self, manifest: Manifest, model_dir: Path, threads: int = 1) -> None:
+        if not manifest.is_classifier:
+            raise ModelUnavailable(f"model {manifest.id} is a {manifest.task} model, not a classifier")
+        super().__init__(manifest, model_dir, threads, output="logits")
+        self.labels = manifest.labels
+
+    def predict_logits(self, texts: list[str]) -> np.ndarray:
+        """Logits [len(texts), labels] for a batch, in the manifest's label order."""
+        return self.run(texts, len(self.labels), "logits")
+
+    def __call__(self, text: str) -> Emotion:
+        probs = softmax(self.predict_logits([text])[0])
+        top = int(np.argmax(probs))
+        scores = {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
+        return Emotion(label=self.labels[top], score=float(probs[top]), scores=scores)
+
+    def smoke_test(self) -> None:
+        """One text gives one of the manifest's labels: else the version must not serve."""
+        emotion = self(SMOKE_TEXT)
+        if emotion.label not in self.labels:
+            raise ManifestError(
+                f"{self.manifest.id} {self.manifest.version}: smoke inference returned {emotion.label!r}"
+            )
