@@ -14,7 +14,6 @@ from machbot_fn.models.registry import ModelRegistry
 from machbot_fn.serving import pipeline
 from machbot_fn.settings import Settings
 from machbot_fn.sharing import reports, share
-from machbot_fn.sharing.settings import SharingSettings
 
 logging.basicConfig(level=logging.INFO)
 # Our app must be the default one before the SDK builds its own (with credentials the emulator lacks).
@@ -37,23 +36,28 @@ if clients.using_emulators():
 
 
 @cache
+def settings() -> Settings:
+    """Read once per instance (MACHBOT_* variables)."""
+    return Settings.from_env()
+
+
+@cache
 def services() -> pipeline.Services:
     """Built once per instance: clients, the registry, and the preloaded default models."""
-    settings = Settings.from_env()
-    db = clients.firestore_client()
+    config, db = settings(), clients.firestore_client()
     registry = ModelRegistry(
-        clients.bucket(settings.bucket),
-        settings.cache_dir,
-        recheck_seconds=settings.recheck_seconds,
-        threads=settings.onnx_threads,
+        clients.bucket(config.bucket),
+        config.cache_dir,
+        recheck_seconds=config.recheck_seconds,
+        threads=config.onnx_threads,
         on_refused=lambda model_id, version, reason: catalog.record_refused(db, model_id, version, reason),
     )
-    for model_id in settings.preload:
+    for model_id in config.preload:
         try:
             registry.get(model_id)
         except Exception:
             logging.exception("preloading %s failed", model_id)
-    return pipeline.Services(db=db, registry=registry, settings=settings)
+    return pipeline.Services(db=db, registry=registry, settings=config)
 
 
 @firestore_fn.on_document_created(document="users/{uid}/messages/{messageId}", **MESSAGE_OPTIONS)
@@ -87,7 +91,7 @@ def on_message_updated(event: firestore_fn.Event[firestore_fn.Change[firestore_f
 @firestore_fn.on_document_created(document="thoughts/{thoughtId}/reports/{reporterId}", **SHARING_OPTIONS)
 def on_thought_reported(event: firestore_fn.Event[firestore_fn.DocumentSnapshot | None]) -> None:
     """Count a report on a shared thought; enough of them hide it."""
-    threshold = SharingSettings.from_env().report_threshold
+    threshold = settings().sharing.report_threshold
     outcome = reports.handle_report(clients.firestore_client(), event.params["thoughtId"], threshold)
     logging.info("report on %s: %s", event.params["thoughtId"], outcome)
 

@@ -10,7 +10,7 @@ from firebase_admin import credentials
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore, storage
 
-from machbot_fn.settings import default_bucket
+from machbot_fn.settings import default_bucket, project_id
 
 
 class EmulatorCredential(credentials.Base):
@@ -22,10 +22,6 @@ class EmulatorCredential(credentials.Base):
 
 def using_emulators() -> bool:
     return os.environ.get("FUNCTIONS_EMULATOR") == "true" or bool(os.environ.get("FIRESTORE_EMULATOR_HOST"))
-
-
-def project_id() -> str:
-    return os.environ.get("GCLOUD_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT") or "demo-machbot"
 
 
 @cache

@@ -1,4 +1,4 @@
-"""machbot's exceptions. Permanent errors end a message in `error`; transient ones are retried.
+"""machbot's exceptions. Permanent errors end a message in `error`; a transient one releases the claim.
 
 Each carries the contract's `error.code` and a message meant for the person who sent the message.
 """
@@ -10,7 +10,6 @@ class MachbotError(Exception):
     """Base class. `code` is what the message document's `error.code` says."""
 
     code = "internal"
-    transient = False
 
 
 class InvalidMessage(MachbotError):
@@ -38,9 +37,8 @@ class ManifestError(ModelUnavailable):
 
 
 class TransientError(MachbotError):
-    """The bucket or Firestore did not answer; the platform retries and the lease makes that safe."""
-
-    transient = True
+    """The bucket or Firestore did not answer. Firestore triggers are not redelivered: the pipeline
+    releases its claim and the scheduled sweeper re-drives the message, up to MACHBOT_MAX_ATTEMPTS."""
 
 
 class StaleEvent(MachbotError):

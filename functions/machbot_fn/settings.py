@@ -1,58 +1,93 @@
-"""Tunables of the serving side, read once from the environment (names prefixed MACHBOT_)."""
+"""Tunables of the serving side, read once per instance from the environment (names prefixed MACHBOT_).
+
+Each setting is declared once, with its default and its variable (`setting(...)` below);
+`from_env` reads whichever are set and fails with the variable's name when one is not a number.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+S = TypeVar("S")
+PREFIX = "MACHBOT_"
+EMULATOR_PROJECT = "demo-machbot"  # the local project when no Google Cloud project is set
+CACHE_DIR = Path("/tmp/machbot-models")  # downloaded model files (an instance's /tmp is memory)
 
 
-def _float(name: str, default: float) -> float:
-    return float(os.environ.get(f"MACHBOT_{name}", default))
+def setting(name: str, default: T, parse: Callable[[str], T] | None = None) -> T:
+    """A dataclass field with its default, read from MACHBOT_<name> (parsed like the default's type)."""
+    return field(default=default, metadata={"env": PREFIX + name, "parse": parse or type(default)})
 
 
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(f"MACHBOT_{name}", default))
+def _read(cls: type[S], environ: Mapping[str, str], **given: Any) -> S:
+    values = dict(given)
+    for f in fields(cls):  # type: ignore[arg-type]
+        name = f.metadata.get("env")
+        if name is None or name not in environ:
+            continue
+        try:
+            values[f.name] = f.metadata["parse"](environ[name])
+        except ValueError as exc:
+            raise ValueError(f"{name}={environ[name]!r} is not a valid {f.metadata['parse'].__name__}") from exc
+    return cls(**values)
 
 
-def default_bucket() -> str:
+def _names(raw: str) -> tuple[str, ...]:
+    return tuple(x for x in raw.split(",") if x)
+
+
+def project_id(environ: Mapping[str, str] = os.environ) -> str:
+    return environ.get("GCLOUD_PROJECT") or environ.get("GOOGLE_CLOUD_PROJECT") or EMULATOR_PROJECT
+
+
+def default_bucket(environ: Mapping[str, str] = os.environ) -> str:
     """The project's default bucket: MACHBOT_BUCKET, else FIREBASE_CONFIG's storageBucket, else <project>.appspot.com."""
-    explicit = os.environ.get("MACHBOT_BUCKET")
+    explicit = environ.get(PREFIX + "BUCKET")
     if explicit:
         return explicit
-    config = os.environ.get("FIREBASE_CONFIG", "")
+    config = environ.get("FIREBASE_CONFIG", "")
     if config.startswith("{"):
         bucket = json.loads(config).get("storageBucket")
         if bucket:
-            return bucket
-    project = os.environ.get("GCLOUD_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT") or "demo-machbot"
-    return f"{project}.appspot.com"
+            return str(bucket)
+    return f"{project_id(environ)}.appspot.com"
+
+
+@dataclass(frozen=True)
+class SharingSettings:
+    """'Others felt this too'."""
+
+    similar_count: int = setting("SIMILAR_COUNT", 3)  # shared thoughts written onto each answered message, at most
+    min_score: float = setting("SIMILAR_MIN_SCORE", 0.3)  # cosine similarity below which a thought is not shown
+    refresh_seconds: float = setting("POOL_REFRESH_SECONDS", 2.0)  # how often an instance reads the pool's changes
+    report_threshold: int = setting("REPORT_THRESHOLD", 3)  # reports by different users that hide a thought
+    embedder_retry_seconds: float = setting("EMBEDDER_RETRY_SECONDS", 30.0)  # matching pauses this long after the
+    # embedder failed to load
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> SharingSettings:
+        return _read(cls, environ)
 
 
 @dataclass(frozen=True)
 class Settings:
     bucket: str
-    cache_dir: Path
-    lease_seconds: float = 60.0  # a claim older than this is presumed dead and may be re-driven
-    max_attempts: int = 3  # then the message ends in error instead of retrying forever
-    event_cutoff_seconds: float = 600.0  # older events end in `expired` rather than a late answer
-    recheck_seconds: float = 5.0  # how often CURRENT is re-read from the bucket
-    history_turns: int = 4  # previous messages (with their replies) given to the replier
-    onnx_threads: int = 1
-    preload: tuple[str, ...] = ()  # model ids loaded at instance start
+    cache_dir: Path = setting("CACHE_DIR", CACHE_DIR)  # noqa: RUF009 (a Path is immutable)
+    lease_seconds: float = setting("LEASE_SECONDS", 60.0)  # a claim older than this is presumed dead and re-driven
+    max_attempts: int = setting("MAX_ATTEMPTS", 3)  # then the message ends in error instead of retrying forever
+    event_cutoff_seconds: float = setting("EVENT_CUTOFF_SECONDS", 600.0)  # older events end in `expired`
+    recheck_seconds: float = setting("RECHECK_SECONDS", 5.0)  # how often CURRENT is re-read from the bucket
+    history_turns: int = setting("HISTORY_TURNS", 4)  # previous messages (with their replies) given to the replier
+    onnx_threads: int = setting("ONNX_THREADS", 1)
+    preload: tuple[str, ...] = setting("PRELOAD", (), _names)  # model ids loaded at instance start
+    sharing: SharingSettings = field(default_factory=SharingSettings)
 
     @classmethod
-    def from_env(cls) -> Settings:
-        preload = tuple(x for x in os.environ.get("MACHBOT_PRELOAD", "").split(",") if x)
-        return cls(
-            bucket=default_bucket(),
-            cache_dir=Path(os.environ.get("MACHBOT_CACHE_DIR", "/tmp/machbot-models")),
-            lease_seconds=_float("LEASE_SECONDS", 60.0),
-            max_attempts=_int("MAX_ATTEMPTS", 3),
-            event_cutoff_seconds=_float("EVENT_CUTOFF_SECONDS", 600.0),
-            recheck_seconds=_float("RECHECK_SECONDS", 5.0),
-            history_turns=_int("HISTORY_TURNS", 4),
-            onnx_threads=_int("ONNX_THREADS", 1),
-            preload=preload,
-        )
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        return _read(cls, environ, bucket=default_bucket(environ), sharing=SharingSettings.from_env(environ))

@@ -87,8 +87,8 @@ def per_call_answer(bucket: Bucket, clf_id: str, rep_id: str, text: str) -> str:
 
 
 def registry_answer(registry: ModelRegistry, clf_id: str, rep_id: str, text: str) -> str:
-    emotion = registry.get(clf_id).runner(text)
-    return registry.get(rep_id).runner(text, emotion.label)
+    emotion = registry.classifier(clf_id).runner(text)
+    return registry.replier(rep_id).runner(text, emotion.label)
 
 
 def run(ctx: Context, bucket: Bucket, bucket_kind: str) -> dict[str, Any]:
@@ -100,8 +100,8 @@ def run(ctx: Context, bucket: Bucket, bucket_kind: str) -> dict[str, Any]:
     n_per_call, n_warm = ctx.n(8, 2), ctx.n(30, 5)
     with tempfile.TemporaryDirectory(prefix="machbot-bench-cache-") as cache:
         registry = ModelRegistry(bucket, Path(cache), threads=1)
-        (_, fetch_clf_ms) = timed(lambda: registry.get(clf_id))
-        (_, fetch_rep_ms) = timed(lambda: registry.get(rep_id))
+        (_, fetch_clf_ms) = timed(lambda: registry.classifier(clf_id))
+        (_, fetch_rep_ms) = timed(lambda: registry.replier(rep_id))
         (_, first_answer_ms) = timed(lambda: registry_answer(registry, clf_id, rep_id, texts[0]))
         cold_ms = fetch_clf_ms + fetch_rep_ms + first_answer_ms
         # Warm and per-call interleaved: a per-call answer, then a warm one, message by message.

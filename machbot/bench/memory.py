@@ -28,6 +28,7 @@ def child(request: dict[str, Any]) -> dict[str, Any]:
 
     from machbot.bench.common import stats
     from machbot_fn.admin.publish import read_local_version
+    from machbot_fn.models.classifier import EmotionClassifier
     from machbot_fn.models.registry import load_runner
 
     proc = psutil.Process()
@@ -39,7 +40,7 @@ def child(request: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
         runner = load_runner(manifest, Path(directory), threads=1)
         load_ms = (time.perf_counter() - t0) * 1000
-        if probe is None and manifest.is_classifier:
+        if probe is None and isinstance(runner, EmotionClassifier):
             probe = (model_id, runner)
         step: dict[str, Any] = {
             "model": model_id,

@@ -257,7 +257,7 @@ def quality(embedder: SentenceEmbedder, setup: Setup, min_score: float) -> tuple
 def _measure(
     results: dict[str, Any], setup: Setup, embedder: SentenceEmbedder, sizes: tuple[int, ...], say: Any
 ) -> None:
-    from machbot_fn.sharing.settings import SharingSettings
+    from machbot_fn.settings import SharingSettings
 
     q_texts, q_labels = _split("test")
     say("1. embedding latency")

@@ -15,8 +15,7 @@ from google.cloud import firestore
 from machbot_fn.admin.publish import publish_version, set_routing
 from machbot_fn.admin.stats import read_stats
 from machbot_fn.models.routing import Routing, in_canary
-from machbot_fn.serving.observe import SHADOW_RESULTS, message_key
-from machbot_fn.serving.stats import SERVED, SHADOW
+from machbot_fn.serving.observe import SERVED, SHADOW, SHADOW_RESULTS, message_key
 from machbot_train.tiny_models import build_tiny_classifier
 
 MODEL = "canarymodel"

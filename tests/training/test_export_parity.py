@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from machbot_fn.models.classifier import EmotionClassifier
-from machbot_train.bundle import package_classifier
+from machbot_train.bundle import ExportOptions, package_classifier
 from machbot_train.classifier import collate, encode
 from machbot_train.random_configs import CLASSIFIER_ARCHS
 from machbot_train.tiny_models import tiny_classifier_model, tiny_wordpiece
@@ -43,8 +43,7 @@ def exported(
                 "parity-1",
                 trained=False,
                 provenance={"init": "test"},
-                quantize=quantize,
-                overwrite=True,
+                options=ExportOptions(quantize=quantize, overwrite=True),
             )
             served[fmt] = EmotionClassifier(read_manifest(version_dir), version_dir)
         out[arch] = (model, served["fp32"], served["int8"], texts)

@@ -10,7 +10,7 @@ import torch
 from transformers import T5ForConditionalGeneration
 
 from machbot_fn.models.replier import FALLBACK_REPLY, Replier, build_prompt
-from machbot_train.bundle import package_replier
+from machbot_train.bundle import ExportOptions, package_replier
 from machbot_train.tiny_models import tiny_replier_model, tiny_unigram
 from machbot_train.version_dir import read_manifest
 
@@ -42,10 +42,9 @@ def tiny_t5(tiny_root: Path) -> tuple[T5ForConditionalGeneration, Replier, Repli
             "parity-1",
             trained=False,
             provenance={"init": "test"},
-            max_new_tokens=MAX_NEW_TOKENS,
-            quantize=quantize,
-            overwrite=True,
-            no_repeat_ngram_size=NO_REPEAT,
+            options=ExportOptions(
+                max_new_tokens=MAX_NEW_TOKENS, quantize=quantize, overwrite=True, no_repeat_ngram_size=NO_REPEAT
+            ),
         )
         repliers.append(Replier(read_manifest(version_dir), version_dir))
     return model, repliers[0], repliers[1]
@@ -97,10 +96,7 @@ def _fp32_variant(model: T5ForConditionalGeneration, tokenizer, root: Path, **se
         "parity-1",
         trained=False,
         provenance={"init": "test"},
-        max_new_tokens=MAX_NEW_TOKENS,
-        quantize=False,
-        overwrite=True,
-        **settings,
+        options=ExportOptions(max_new_tokens=MAX_NEW_TOKENS, quantize=False, overwrite=True, **settings),
     )
     return Replier(read_manifest(version_dir), version_dir)
 

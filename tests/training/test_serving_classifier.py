@@ -15,7 +15,7 @@ from tokenizers.pre_tokenizers import Whitespace
 
 from machbot_fn.errors import ModelUnavailable
 from machbot_fn.labels import EMOTIONS
-from machbot_fn.models.classifier import Emotion, EmotionClassifier, softmax
+from machbot_fn.models.classifier import EmotionClassifier, softmax
 from machbot_fn.models.manifest import CLASSIFICATION, FileEntry, Manifest
 from machbot_fn.models.runtime import pad_batch
 
@@ -35,15 +35,6 @@ def test_softmax_matches_definition_on_small_logits() -> None:
 def test_softmax_works_on_the_last_axis_of_a_batch() -> None:
     x = np.random.default_rng(0).normal(size=(3, 4, 6)) * 50
     np.testing.assert_allclose(softmax(x).sum(-1), np.ones((3, 4)))
-
-
-def test_emotion_to_dict() -> None:
-    scores = dict.fromkeys(EMOTIONS, 0.1)
-    scores["joy"] = 0.5
-    emotion = Emotion("joy", 0.5, scores)
-    d = emotion.to_dict()
-    assert d == {"label": "joy", "score": 0.5, "scores": scores}
-    assert d["scores"] is not scores  # callers may mutate the dict they write to Firestore
 
 
 def test_pad_batch_pads_right_and_masks() -> None:

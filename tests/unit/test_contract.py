@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from machbot_fn.errors import InvalidMessage, UnknownModel
-from machbot_fn.serving.contract import MAX_TEXT_CHARS, parse_message
+from machbot_fn.serving.contract import MAX_TEXT_CHARS, owner_of, parse_message
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
+PATH = "users/u1/messages/m1"
 
 
 def msg(**fields):
@@ -17,9 +18,10 @@ def msg(**fields):
 
 
 def test_a_valid_message_is_parsed() -> None:
-    req = parse_message(msg(text="  i feel great  ", conversationId="c-1"))
+    req = parse_message(PATH, msg(text="  i feel great  ", conversationId="c-1"))
     assert req.text == "i feel great"
     assert req.model == "bert" and req.created_at == NOW and req.conversation_id == "c-1"
+    assert req.owner == "u1"
 
 
 @pytest.mark.parametrize(
@@ -46,21 +48,27 @@ def test_a_valid_message_is_parsed() -> None:
 )
 def test_bad_input_gets_a_clear_error(fields, code, words) -> None:
     with pytest.raises((InvalidMessage, UnknownModel)) as err:
-        parse_message(msg(**fields))
+        parse_message(PATH, msg(**fields))
     assert err.value.code == code
     assert words in str(err.value)
 
 
 def test_text_at_the_limit_is_accepted() -> None:
-    assert len(parse_message(msg(text="😀" * 1000)).text) == 1000
-    assert parse_message(msg(text="a" * MAX_TEXT_CHARS)).text
+    assert len(parse_message(PATH, msg(text="😀" * 1000)).text) == 1000
+    assert parse_message(PATH, msg(text="a" * MAX_TEXT_CHARS)).text
 
 
 def test_newlines_tabs_emoji_and_markup_are_text() -> None:
     text = "line one\nline\ttwo 🎉 <b>not html</b>"
-    assert parse_message(msg(text=text)).text == text
+    assert parse_message(PATH, msg(text=text)).text == text
 
 
 def test_an_empty_document_is_refused() -> None:
     with pytest.raises(InvalidMessage):
-        parse_message({})
+        parse_message(PATH, {})
+
+
+def test_owner_of_a_message_path() -> None:
+    assert owner_of(PATH) == "u1"
+    with pytest.raises(ValueError):
+        owner_of("thoughts/t1")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from memory_bucket import Clock, MemoryBucket
+from tiny_onnx import tiny_classifier
 
 from machbot_fn.admin.publish import publish_version
 from machbot_fn.errors import ModelUnavailable, TransientError, UnknownModel
@@ -18,10 +19,8 @@ from machbot_fn.models.registry import ModelRegistry
 
 @pytest.fixture(scope="module")
 def versions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    from machbot_train.tiny_models import build_tiny_classifier
-
     root = tmp_path_factory.mktemp("registry")
-    return {v: build_tiny_classifier(root, "bert", "bert", version=v) for v in ("v1", "v2")}
+    return {v: tiny_classifier(root, "bert", v) for v in ("v1", "v2")}
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from google.api_core import exceptions as gexc
+from tiny_onnx import tiny_classifier
 
 from machbot_fn.admin.publish import publish_version
 from machbot_fn.errors import TransientError
@@ -80,10 +81,8 @@ class FlakyBucket:
 
 @pytest.fixture(scope="module")
 def versions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    from machbot_train.tiny_models import build_tiny_classifier
-
     root = tmp_path_factory.mktemp("outage")
-    return {v: build_tiny_classifier(root, "bert", "bert", version=v) for v in ("v1", "v2")}
+    return {v: tiny_classifier(root, "bert", v) for v in ("v1", "v2")}
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from memory_bucket import Clock, MemoryBucket
+from tiny_onnx import tiny_classifier
 
 from machbot_fn.admin.publish import publish_version, set_routing
 from machbot_fn.errors import ManifestError
@@ -58,10 +59,8 @@ def test_a_new_candidate_draws_a_new_sample_of_users() -> None:
 
 @pytest.fixture(scope="module")
 def versions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    from machbot_train.tiny_models import build_tiny_classifier
-
     root = tmp_path_factory.mktemp("routing")
-    return {v: build_tiny_classifier(root, "bert", "bert", version=v) for v in ("v1", "v2", "v3")}
+    return {v: tiny_classifier(root, "bert", v) for v in ("v1", "v2", "v3")}
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 
 from machbot_fn.admin.feedback import Report, _report, agreement
 from machbot_fn.admin.stats import summarise
-from machbot_fn.serving.stats import SERVED, SHADOW
+from machbot_fn.serving.observe import SERVED, SHADOW
 
 
 def test_shards_sum_into_means_per_version_and_mode() -> None:

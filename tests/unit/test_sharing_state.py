@@ -11,7 +11,6 @@ from machbot_fn.sharing.pool import (
     decode_vector,
     encode_vector,
     index_doc,
-    owner_of,
     public_doc,
     thought_from,
     tombstone,
@@ -74,9 +73,3 @@ def test_index_entries_round_trip_and_tombstones_leave_the_index() -> None:
     assert thought_from("t1", {**data, "active": False}) is None
     assert thought_from("t1", {**data, "emotion": "boredom"}) is None
     assert np.allclose(decode_vector(encode_vector(v)), v, atol=1e-3)
-
-
-def test_owner_of_a_message_path() -> None:
-    assert owner_of("users/u1/messages/m1") == "u1"
-    with pytest.raises(ValueError):
-        owner_of("thoughts/t1")

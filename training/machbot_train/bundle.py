@@ -10,6 +10,8 @@ import json
 import re
 import shutil
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,29 @@ REPLIER_MAX_LENGTH = 96
 MAX_NEW_TOKENS = 40
 NO_REPEAT_NGRAM_SIZE = 3  # the small replier loops on its favourite sentence without it
 REPETITION_PENALTY = 1.3  # and pads replies with stock phrases; 1.3 ends them sooner (training/reports/replier.md)
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """How a model becomes a version directory: one object, passed from the exporters down to here."""
+
+    max_length: int | None = None  # tokens the served model reads; None: the task's default
+    quantize: bool = True  # int8 dynamic quantisation (else the fp32 graph is served)
+    per_channel: bool = True  # per-channel weight scales for int8
+    metrics: Mapping[str, Any] = field(default_factory=dict)  # written into the manifest
+    fp32_path: Path | None = None  # classifier: also keep the fp32 ONNX at this path
+    fp32_dir: Path | None = None  # replier: also keep the fp32 ONNX graphs in this directory
+    overwrite: bool = False  # replace an existing version directory
+    current: bool = False  # point out_dir/<id>/CURRENT at the new version
+    display: str | None = None  # the catalog's display name; None: derived from the id
+    # The replier's generation settings (written into the manifest) and its key/value-cache graphs.
+    max_new_tokens: int = MAX_NEW_TOKENS
+    no_repeat_ngram_size: int = NO_REPEAT_NGRAM_SIZE
+    repetition_penalty: float = REPETITION_PENALTY
+    kv_cache: bool = True
+
+
+DEFAULTS = ExportOptions()
 
 
 def training_record(trained_dir: Path) -> dict[str, Any]:
@@ -93,26 +118,20 @@ def package_classifier(
     *,
     trained: bool,
     provenance: dict[str, Any],
-    max_length: int = CLASSIFIER_MAX_LENGTH,
-    quantize: bool = True,
-    per_channel: bool = True,
-    metrics: dict[str, Any] | None = None,
-    fp32_path: Path | None = None,
-    overwrite: bool = False,
-    current: bool = False,
-    display: str | None = None,
+    options: ExportOptions = DEFAULTS,
 ) -> Path:
     """Write a classifier version directory from an in-memory model; returns the directory."""
     _check_labels(model)
-    version_dir = new_version_dir(out_dir, model_id, version, overwrite)
+    opts = options
+    version_dir = new_version_dir(out_dir, model_id, version, opts.overwrite)
     try:
         with tempfile.TemporaryDirectory(prefix="machbot-export-") as tmp:
             fp32 = export_classifier_onnx(model.eval(), Path(tmp) / "model.fp32.onnx")
-            if fp32_path is not None:
-                fp32_path.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(fp32, fp32_path)
-            if quantize:
-                quantize_int8(fp32, version_dir / "model.onnx", per_channel=per_channel)
+            if opts.fp32_path is not None:
+                opts.fp32_path.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(fp32, opts.fp32_path)
+            if opts.quantize:
+                quantize_int8(fp32, version_dir / "model.onnx", per_channel=opts.per_channel)
             else:
                 shutil.copyfile(fp32, version_dir / "model.onnx")
         tokenizer.save(str(version_dir / "tokenizer.json"))
@@ -122,18 +141,18 @@ def package_classifier(
             version=version,
             task=CLASSIFICATION,
             arch=model.config.model_type,
-            display_name=display or display_name(model_id, trained),
-            format="onnx-int8" if quantize else "onnx-fp32",
+            display_name=opts.display or display_name(model_id, trained),
+            format="onnx-int8" if opts.quantize else "onnx-fp32",
             trained=trained,
-            max_length=max_length,
+            max_length=opts.max_length or CLASSIFIER_MAX_LENGTH,
             labels=EMOTIONS,
-            metrics=dict(metrics or {}),
-            provenance={**provenance, "quantization": quantization_note(quantize, per_channel)},
+            metrics=dict(opts.metrics),
+            provenance={**provenance, "quantization": quantization_note(opts.quantize, opts.per_channel)},
         )
     except Exception:
         shutil.rmtree(version_dir, ignore_errors=True)  # never leave a half-written version behind
         raise
-    if current:
+    if opts.current:
         set_current(out_dir, model_id, version)
     return version_dir
 
@@ -147,43 +166,32 @@ def package_replier(
     trained: bool,
     provenance: dict[str, Any],
     model_id: str = REPLIER_ID,
-    max_length: int = REPLIER_MAX_LENGTH,
-    max_new_tokens: int = MAX_NEW_TOKENS,
-    quantize: bool = True,
-    per_channel: bool = True,
-    metrics: dict[str, Any] | None = None,
-    fp32_dir: Path | None = None,
-    overwrite: bool = False,
-    current: bool = False,
-    display: str | None = None,
-    kv_cache: bool = True,
-    no_repeat_ngram_size: int = NO_REPEAT_NGRAM_SIZE,
-    repetition_penalty: float = REPETITION_PENALTY,
+    options: ExportOptions = DEFAULTS,
 ) -> Path:
     """Write a replier version directory (encoder.onnx, decoder.onnx, tokenizer.json, manifest.json),
     with `kv_cache` also cross_kv.onnx + decoder_step.onnx, which the serving loop prefers."""
-    cfg = model.config
+    cfg, opts = model.config, options
     generation = {
         "decoder_start_token_id": int(cfg.decoder_start_token_id),
         "eos_token_id": int(cfg.eos_token_id),
         "pad_token_id": int(cfg.pad_token_id),
-        "max_new_tokens": int(max_new_tokens),
-        "no_repeat_ngram_size": int(no_repeat_ngram_size),
-        "repetition_penalty": float(repetition_penalty),
+        "max_new_tokens": int(opts.max_new_tokens),
+        "no_repeat_ngram_size": int(opts.no_repeat_ngram_size),
+        "repetition_penalty": float(opts.repetition_penalty),
     }
-    version_dir = new_version_dir(out_dir, model_id, version, overwrite)
+    version_dir = new_version_dir(out_dir, model_id, version, opts.overwrite)
     try:
         with tempfile.TemporaryDirectory(prefix="machbot-export-") as tmp:
             paths = export_t5_onnx(model.eval(), Path(tmp))
-            if kv_cache:
+            if opts.kv_cache:
                 paths += export_t5_cache_onnx(model, Path(tmp))
-            if fp32_dir is not None:
-                fp32_dir.mkdir(parents=True, exist_ok=True)
+            if opts.fp32_dir is not None:
+                opts.fp32_dir.mkdir(parents=True, exist_ok=True)
                 for p in paths:
-                    shutil.copyfile(p, fp32_dir / p.name)
+                    shutil.copyfile(p, opts.fp32_dir / p.name)
             for p in paths:
-                if quantize:
-                    quantize_int8(p, version_dir / p.name, per_channel=per_channel)
+                if opts.quantize:
+                    quantize_int8(p, version_dir / p.name, per_channel=opts.per_channel)
                 else:
                     shutil.copyfile(p, version_dir / p.name)
         tokenizer.save(str(version_dir / "tokenizer.json"))
@@ -193,17 +201,17 @@ def package_replier(
             version=version,
             task=GENERATION,
             arch="t5",
-            display_name=display or display_name(model_id, trained),
-            format="onnx-int8" if quantize else "onnx-fp32",
+            display_name=opts.display or display_name(model_id, trained),
+            format="onnx-int8" if opts.quantize else "onnx-fp32",
             trained=trained,
-            max_length=max_length,
+            max_length=opts.max_length or REPLIER_MAX_LENGTH,
             generation=generation,
-            metrics=dict(metrics or {}),
-            provenance={**provenance, "quantization": quantization_note(quantize, per_channel)},
+            metrics=dict(opts.metrics),
+            provenance={**provenance, "quantization": quantization_note(opts.quantize, opts.per_channel)},
         )
     except Exception:
         shutil.rmtree(version_dir, ignore_errors=True)
         raise
-    if current:
+    if opts.current:
         set_current(out_dir, model_id, version)
     return version_dir

@@ -156,7 +156,7 @@ def export(
 ) -> Path:
     """Export a trained model directory (runs/<arch>/best) to out_dir/<id>/<version>/ as int8 ONNX +
     tokenizer + manifest; the id defaults to the model's architecture, the version to today's next one."""
-    from machbot_train.export import export_classifier, export_replier
+    from machbot_train.export import ExportOptions, export_classifier, export_replier
 
     trained_dir = Path(trained_dir)
     config = json.loads((trained_dir / "config.json").read_text()) if (trained_dir / "config.json").is_file() else {}
@@ -164,11 +164,10 @@ def export(
     if not model_id:
         raise ValueError(f"{trained_dir} has no config.json; pass model_id explicitly")
     version = version or next_version(Path(out_dir), model_id)
+    options = ExportOptions(per_channel=per_channel, current=current)
     if config.get("model_type") == "t5":
-        return export_replier(
-            trained_dir, Path(out_dir), version, model_id=model_id, per_channel=per_channel, current=current
-        )
-    return export_classifier(trained_dir, Path(out_dir), model_id, version, per_channel=per_channel, current=current)
+        return export_replier(trained_dir, Path(out_dir), version, model_id, options)
+    return export_classifier(trained_dir, Path(out_dir), model_id, version, options)
 
 
 def next_version(root: Path, model_id: str) -> str:
@@ -212,7 +211,7 @@ def rebuild_classifier(
     With `train_missing=False` the run's saved best model is exported as it is, finished or not; the
     manifest's provenance records the epochs completed and planned."""
     from machbot_train.evaluate import REPORT_DIR, evaluate_classifier, manifest_metrics, write_classifier_report
-    from machbot_train.export import export_classifier
+    from machbot_train.export import ExportOptions, export_classifier
 
     recipe = RECIPES[model_id]
     run_dir = Path(runs_dir) / recipe.arch
@@ -229,7 +228,7 @@ def rebuild_classifier(
     if not (run_dir / "best" / "config.json").is_file():
         raise RebuildError(f"{run_dir / 'best'} does not exist; run `machbot train {recipe.arch}` first")
     version = version or next_version(Path(root), model_id)
-    built = export_classifier(run_dir / "best", BUILD, model_id, version, overwrite=True)
+    built = export_classifier(run_dir / "best", BUILD, model_id, version, ExportOptions(overwrite=True))
     reports = Path(report_dir) if report_dir else REPORT_DIR
     result = evaluate_classifier(built, run_dir / "best", report_dir=reports)
     update_metrics(built, manifest_metrics(result))
@@ -248,7 +247,7 @@ def rebuild_replier(
 ) -> Path:
     """Train (resuming) if needed, export, evaluate and install the default T5 replier."""
     from machbot_train.evaluate import REPORT_DIR, evaluate_replier
-    from machbot_train.export import export_replier
+    from machbot_train.export import ExportOptions, export_replier
 
     run_dir = Path(runs_dir) / REPLIER_ID
     if train_missing and not run_finished(run_dir):
@@ -256,7 +255,7 @@ def rebuild_replier(
     if not (run_dir / "best" / "config.json").is_file():
         raise RebuildError(f"{run_dir / 'best'} does not exist; run `machbot train t5` first")
     version = version or next_version(Path(root), REPLIER_ID)
-    built = export_replier(run_dir / "best", BUILD, version, overwrite=True)
+    built = export_replier(run_dir / "best", BUILD, version, options=ExportOptions(overwrite=True))
     result = evaluate_replier(built, run_dir / "best", report_dir=Path(report_dir) if report_dir else REPORT_DIR)
     keys = ("val_loss", "val_perplexity", "distinct_1", "distinct_2")
     metrics = {k: round(float(result[k]), 4) for k in keys if k in result}

@@ -16,10 +16,9 @@ from transformers import AutoModelForSequenceClassification, T5ForConditionalGen
 
 from machbot_fn.labels import REPLIER_ID
 from machbot_train.bundle import (
-    CLASSIFIER_MAX_LENGTH,
-    MAX_NEW_TOKENS,
-    REPLIER_MAX_LENGTH,
+    DEFAULTS,
     ExportError,
+    ExportOptions,
     package_classifier,
     package_replier,
     provenance_from,
@@ -49,38 +48,14 @@ def _trained(trained_dir: Path) -> tuple[Path, dict[str, Any], Tokenizer]:
 
 
 def export_classifier(
-    trained_dir: Path,
-    out_dir: Path,
-    model_id: str,
-    version: str,
-    *,
-    per_channel: bool = True,
-    quantize: bool = True,
-    metrics: dict[str, Any] | None = None,
-    fp32_path: Path | None = None,
-    max_length: int = CLASSIFIER_MAX_LENGTH,
-    overwrite: bool = False,
-    current: bool = False,
+    trained_dir: Path, out_dir: Path, model_id: str, version: str, options: ExportOptions = DEFAULTS
 ) -> Path:
     """Export a trained classifier dir (save_pretrained + tokenizer.json + training.json) into out_dir/<id>/<version>/."""
     trained_dir, record, tokenizer = _trained(trained_dir)
     model = AutoModelForSequenceClassification.from_pretrained(trained_dir)
     provenance = provenance_from(record, EMOTION_SOURCE, {"source_dir": _portable(trained_dir)}, trained_dir)
     return package_classifier(
-        model,
-        tokenizer,
-        out_dir,
-        model_id,
-        version,
-        trained=bool(record),
-        provenance=provenance,
-        max_length=max_length,
-        quantize=quantize,
-        per_channel=per_channel,
-        metrics=metrics,
-        fp32_path=fp32_path,
-        overwrite=overwrite,
-        current=current,
+        model, tokenizer, out_dir, model_id, version, trained=bool(record), provenance=provenance, options=options
     )
 
 
@@ -88,16 +63,8 @@ def export_replier(
     trained_dir: Path,
     out_dir: Path,
     version: str,
-    *,
     model_id: str = REPLIER_ID,
-    per_channel: bool = True,
-    quantize: bool = True,
-    metrics: dict[str, Any] | None = None,
-    fp32_dir: Path | None = None,
-    max_new_tokens: int = MAX_NEW_TOKENS,
-    max_length: int = REPLIER_MAX_LENGTH,
-    overwrite: bool = False,
-    current: bool = False,
+    options: ExportOptions = DEFAULTS,
 ) -> Path:
     """Export a trained T5 dir (runs/t5/best) into out_dir/<id>/<version>/ as encoder + decoder ONNX."""
     trained_dir, record, tokenizer = _trained(trained_dir)
@@ -112,19 +79,13 @@ def export_replier(
         trained=bool(record),
         provenance=provenance,
         model_id=model_id,
-        max_length=max_length,
-        max_new_tokens=max_new_tokens,
-        quantize=quantize,
-        per_channel=per_channel,
-        metrics=metrics,
-        fp32_dir=fp32_dir,
-        overwrite=overwrite,
-        current=current,
+        options=options,
     )
 
 
 __all__ = [
     "ExportError",
+    "ExportOptions",
     "build_tiny_classifier",
     "build_tiny_replier",
     "export_classifier",

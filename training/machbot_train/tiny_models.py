@@ -14,7 +14,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, T5ForConditionalGeneration
 
 from machbot_fn.labels import EMOTIONS, REPLIER_ID
-from machbot_train.bundle import package_classifier, package_replier
+from machbot_train.bundle import ExportOptions, package_classifier, package_replier
 from machbot_train.random_configs import CLASSIFIER_ARCHS, random_config, t5_config
 from machbot_train.tiny_tokenizers import tiny_unigram, tiny_wordpiece
 from machbot_train.version_dir import created_timestamp, framework_versions
@@ -76,9 +76,7 @@ def build_tiny_classifier(
         version,
         trained=False,
         provenance=_tiny_provenance(arch),
-        overwrite=overwrite,
-        current=current,
-        fp32_path=fp32_path,
+        options=ExportOptions(overwrite=overwrite, current=current, fp32_path=fp32_path),
     )
 
 
@@ -102,8 +100,7 @@ def build_tiny_replier(
         trained=False,
         provenance=_tiny_provenance("T5"),
         model_id=model_id,
-        max_new_tokens=TINY_MAX_NEW_TOKENS,
-        overwrite=overwrite,
-        current=current,
-        fp32_dir=fp32_dir,
+        options=ExportOptions(
+            max_new_tokens=TINY_MAX_NEW_TOKENS, overwrite=overwrite, current=current, fp32_dir=fp32_dir
+        ),
     )

@@ -15,8 +15,7 @@ from typing import Any
 from google.cloud import firestore
 
 from machbot_fn.labels import EMOTIONS
-from machbot_fn.serving.observe import SHADOW_RESULTS, message_key
-from machbot_fn.serving.stats import SERVED, SHADOW
+from machbot_fn.serving.observe import SERVED, SHADOW, SHADOW_RESULTS, message_key
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
 

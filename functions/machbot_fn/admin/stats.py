@@ -1,6 +1,6 @@
 """Per-version serving metrics as researchers read them: the shards summed, with users' agreement.
 
-The function only adds to the counters (`machbot_fn.serving.stats`); reading and summing them is
+The function only adds to the counters (`machbot_fn.serving.observe`); reading and summing them is
 for the CLI (`machbot models stats`).
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from google.cloud import firestore
 
 from machbot_fn.admin.feedback import agreement, reports
-from machbot_fn.serving.stats import COLLECTION, COUNTERS, SERVED, SHADOW
+from machbot_fn.serving.observe import COUNTERS, SERVED, SHADOW, STATS
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def summarise(
 
 def read_stats(db: firestore.Client, model_id: str | None = None) -> list[VersionStats]:
     """Per-version metrics, for one model or all, with agreement with users' reports."""
-    query: Any = db.collection(COLLECTION)
+    query: Any = db.collection(STATS)
     if model_id:
         query = query.where(filter=firestore.FieldFilter("model", "==", model_id))
     shards = [snap.to_dict() or {} for snap in query.stream()]

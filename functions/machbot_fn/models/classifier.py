@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -22,9 +21,6 @@ class Emotion:
     label: str
     score: float
     scores: dict[str, float]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "score": self.score, "scores": dict(self.scores)}
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -6,15 +6,13 @@ It is chosen like any model id (`model: "ensemble"`) and answers with the same `
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from machbot_fn.errors import ModelUnavailable, UnknownModel
-from machbot_fn.labels import CLASSIFIER_IDS, EMOTIONS, ENSEMBLE_ID
-from machbot_fn.models.classifier import Emotion
+from machbot_fn.labels import CLASSIFIER_IDS, EMOTIONS
+from machbot_fn.models.classifier import Emotion, EmotionClassifier
 from machbot_fn.models.registry import ModelRegistry, ServedModel
 
 MIN_MEMBERS = 2
@@ -31,20 +29,10 @@ def average(emotions: list[Emotion]) -> Emotion:
 
 @dataclass(frozen=True)
 class Ensemble:
-    members: tuple[ServedModel, ...]
+    members: tuple[ServedModel[EmotionClassifier], ...]
 
     def __call__(self, text: str) -> Emotion:
         return average([m.runner(text) for m in self.members])
-
-    def served_by(self) -> dict[str, Any]:
-        parts = [{"id": m.manifest.id, "version": m.version, "sha256": m.main_sha256} for m in self.members]
-        digest = hashlib.sha256("".join(p["sha256"] for p in parts).encode()).hexdigest()
-        return {
-            "id": ENSEMBLE_ID,
-            "version": "+".join(f"{p['id']}@{p['version']}" for p in parts),
-            "sha256": digest,
-            "members": parts,
-        }
 
 
 def load(registry: ModelRegistry, candidates: tuple[str, ...] = CLASSIFIER_IDS) -> Ensemble:
@@ -52,7 +40,7 @@ def load(registry: ModelRegistry, candidates: tuple[str, ...] = CLASSIFIER_IDS) 
     members = []
     for model_id in candidates:
         try:
-            members.append(registry.get(model_id))
+            members.append(registry.classifier(model_id))
         except (UnknownModel, ModelUnavailable):
             continue
     if len(members) < MIN_MEMBERS:

@@ -45,8 +45,11 @@ REQUIRED_FILES = {
     GENERATION: ("encoder.onnx", "decoder.onnx", "tokenizer.json"),
     EMBEDDING: ("model.onnx", "tokenizer.json"),
 }
-MODEL_ID = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
-VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# Model ids and versions name folders in the bucket; the message contract and the upload check use these too.
+MODEL_ID_PATTERN = r"[a-z][a-z0-9-]{0,31}"
+VERSION_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+MODEL_ID = re.compile(f"^{MODEL_ID_PATTERN}$")
+VERSION = re.compile(f"^{VERSION_PATTERN}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 

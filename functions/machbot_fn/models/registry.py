@@ -23,17 +23,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from google.api_core import exceptions as gexc
 from google.cloud.storage.retry import DEFAULT_RETRY
 
 from machbot_fn.errors import ManifestError, ModelUnavailable, TransientError, UnknownModel
+from machbot_fn.labels import EMBEDDER_ID, REPLIER_ID
 from machbot_fn.models.classifier import EmotionClassifier
 from machbot_fn.models.embedder import SentenceEmbedder
 from machbot_fn.models.manifest import CLASSIFICATION, EMBEDDING, GENERATION, Manifest, parse_manifest
 from machbot_fn.models.replier import Replier
 from machbot_fn.models.routing import CANARY, NO_ROUTING, PRIMARY, Routing, in_canary, parse_routing
+from machbot_fn.models.runtime import Runtime
 
 log = logging.getLogger(__name__)
 MODELS_PREFIX = "models"
@@ -122,14 +124,14 @@ def verify_files(manifest: Manifest, directory: Path) -> None:
             raise ManifestError(f"{manifest.id} {manifest.version}: {name} fails its checksum (sha256 {actual[:12]}…)")
 
 
-RUNTIMES: dict[str, type[EmotionClassifier | Replier | SentenceEmbedder]] = {
+RUNTIMES: dict[str, type[EmotionClassifier] | type[Replier] | type[SentenceEmbedder]] = {
     CLASSIFICATION: EmotionClassifier,
     GENERATION: Replier,
     EMBEDDING: SentenceEmbedder,
 }
 
 
-def load_runner(manifest: Manifest, directory: Path, threads: int) -> EmotionClassifier | Replier | SentenceEmbedder:
+def load_runner(manifest: Manifest, directory: Path, threads: int) -> Runtime:
     """Build the inference object for a verified version and run its smoke test."""
     runtime = RUNTIMES.get(manifest.task)
     if runtime is None:
@@ -139,34 +141,47 @@ def load_runner(manifest: Manifest, directory: Path, threads: int) -> EmotionCla
     return runner
 
 
-@dataclass
-class ServedModel:
+R = TypeVar("R", bound=Runtime, covariant=True)
+K = TypeVar("K", EmotionClassifier, Replier, SentenceEmbedder)
+
+
+@dataclass(frozen=True)
+class ServedModel(Generic[R]):
+    """A verified version in memory: its manifest and the runtime that runs it."""
+
     manifest: Manifest
-    runner: Any
+    runner: R
     loaded_at: float
     main_sha256: str
+    version: str = field(init=False)  # the manifest's, kept as a plain attribute: read on every message
 
-    @property
-    def version(self) -> str:
-        return self.manifest.version
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "version", self.manifest.version)
+
+
+def of_kind(model: ServedModel[Runtime], kind: type[K], what: str) -> ServedModel[K]:
+    """`model` as a model of `kind`; UnknownModel (the user's choice cannot answer) when it is another task's."""
+    if not isinstance(model.runner, kind):
+        raise UnknownModel(f"{model.manifest.id!r} is a {model.manifest.task} model, not {what}")
+    return cast(ServedModel[K], model)
 
 
 @dataclass(frozen=True)
 class Route:
     """Who answers one user's message (CURRENT, or the canary), and who watches in shadow."""
 
-    model: ServedModel
+    model: ServedModel[EmotionClassifier]
     role: str  # routing.PRIMARY or routing.CANARY
-    shadow: ServedModel | None = None
+    shadow: ServedModel[EmotionClassifier] | None = None
 
 
 @dataclass
 class _Entry:
     current: str | None = None
     checked_at: float = float("-inf")
-    served: ServedModel | None = None  # the version answering now
+    served: ServedModel[Runtime] | None = None  # the version answering now
     routing: Routing = NO_ROUTING
-    candidates: dict[str, ServedModel] = field(default_factory=dict)  # canary / shadow versions in memory
+    candidates: dict[str, ServedModel[Runtime]] = field(default_factory=dict)  # canary / shadow versions in memory
     bad: dict[str, str] = field(default_factory=dict)  # version -> why it was refused
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -202,8 +217,18 @@ class ModelRegistry:
         """model id -> version currently in memory."""
         return {k: e.served.version for k, e in self._entries.items() if e.served}
 
-    def get(self, model_id: str) -> ServedModel:
-        """The verified model serving `model_id` now; raise UnknownModel / ModelUnavailable / TransientError."""
+    def classifier(self, model_id: str) -> ServedModel[EmotionClassifier]:
+        return of_kind(self.get(model_id), EmotionClassifier, "an emotion classifier")
+
+    def replier(self, model_id: str = REPLIER_ID) -> ServedModel[Replier]:
+        return of_kind(self.get(model_id), Replier, "a reply generator")
+
+    def embedder(self, model_id: str = EMBEDDER_ID) -> ServedModel[SentenceEmbedder]:
+        return of_kind(self.get(model_id), SentenceEmbedder, "a sentence embedder")
+
+    def get(self, model_id: str) -> ServedModel[Runtime]:
+        """The verified model serving `model_id` now, of any task; raise UnknownModel / ModelUnavailable /
+        TransientError. `classifier`, `replier` and `embedder` also check the task."""
         entry = self._entry(model_id)
         with entry.lock:
             now = self._clock()
@@ -267,21 +292,22 @@ class ModelRegistry:
             self._on_refused(model_id, version, str(exc))
 
     def route(self, model_id: str, user_id: str | None) -> Route:
-        """The version that answers `user_id` (CURRENT, or the canary for its share of users) and the
-        shadow version, if any. A candidate that cannot be loaded is left out; CURRENT answers."""
-        primary = self.get(model_id)
+        """The classifier version that answers `user_id` (CURRENT, or the canary for its share of users) and
+        the shadow version, if any. A candidate that cannot be loaded is left out; CURRENT answers."""
+        primary = self.classifier(model_id)
         routing = self._entry(model_id).routing
         model, role = primary, PRIMARY
         if in_canary(routing, model_id, user_id) and routing.canary_version != primary.version:
             candidate = self._candidate(model_id, routing.canary_version)
             if candidate is not None:
-                model, role = candidate, CANARY
+                model, role = of_kind(candidate, EmotionClassifier, "an emotion classifier"), CANARY
         shadow = None
         if routing.shadow_version and routing.shadow_version != model.version:
-            shadow = self._candidate(model_id, routing.shadow_version)
+            watcher = self._candidate(model_id, routing.shadow_version)
+            shadow = of_kind(watcher, EmotionClassifier, "an emotion classifier") if watcher else None
         return Route(model, role, shadow)
 
-    def _candidate(self, model_id: str, version: str | None) -> ServedModel | None:
+    def _candidate(self, model_id: str, version: str | None) -> ServedModel[Runtime] | None:
         if not version:
             return None
         entry = self._entry(model_id)
@@ -327,11 +353,11 @@ class ModelRegistry:
             raise ManifestError(f"manifest says {manifest.id} {manifest.version}, but it sits at {prefix}")
         return manifest
 
-    def verify(self, model_id: str, version: str) -> ServedModel:
+    def verify(self, model_id: str, version: str) -> ServedModel[Runtime]:
         """Download and verify `version` (schema, checksums, smoke inference) without serving it."""
         return self._load(model_id, version)
 
-    def _load(self, model_id: str, version: str) -> ServedModel:
+    def _load(self, model_id: str, version: str) -> ServedModel[Runtime]:
         manifest = self.fetch_manifest(model_id, version)
         directory = self._cache_dir / model_id / version
         for name, entry in manifest.files.items():

@@ -16,7 +16,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from machbot_fn.errors import ModelUnavailable
-from machbot_fn.models.manifest import Manifest
+from machbot_fn.models.manifest import GENERATION, Manifest
 from machbot_fn.models.runtime import load_session, load_tokenizer
 
 MAX_HISTORY = 3  # turns of context; more rarely helps a small model and costs encoder time
@@ -98,8 +98,8 @@ class Replier:
     """
 
     def __init__(self, manifest: Manifest, model_dir: Path, threads: int = 1) -> None:
-        if manifest.is_classifier:
-            raise ModelUnavailable(f"model {manifest.id} is a classifier, not a reply generator")
+        if manifest.task != GENERATION:
+            raise ModelUnavailable(f"model {manifest.id} is a {manifest.task} model, not a reply generator")
         self.manifest = manifest
         self.model_dir = Path(model_dir)
         self.threads = threads

@@ -16,11 +16,10 @@ from google.cloud import firestore
 
 from machbot_fn.errors import ModelUnavailable, TransientError
 from machbot_fn.models import catalog
+from machbot_fn.models.manifest import MODEL_ID_PATTERN, VERSION_PATTERN
 from machbot_fn.models.registry import Bucket, ModelRegistry
 
-MANIFEST_PATH = re.compile(
-    r"^models/(?P<id>[a-z][a-z0-9-]{0,31})/(?P<version>[A-Za-z0-9][A-Za-z0-9._-]{0,63})/manifest\.json$"
-)
+MANIFEST_PATH = re.compile(rf"^models/(?P<id>{MODEL_ID_PATTERN})/(?P<version>{VERSION_PATTERN})/manifest\.json$")
 
 
 def parse_manifest_path(name: str) -> tuple[str, str] | None:
@@ -38,7 +37,7 @@ def check_upload(bucket: Bucket, db: firestore.Client, object_name: str) -> bool
         try:
             served = ModelRegistry(bucket, Path(tmp)).verify(model_id, version)
         except TransientError:
-            raise  # the bucket blinked: let the platform retry the check
+            raise  # the bucket blinked: no verdict is recorded (the trigger logs the failure)
         except ModelUnavailable as exc:
             catalog.record_check(db, model_id, version, ok=False, reason=str(exc))
             return False

@@ -16,27 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from machbot_fn.errors import InvalidMessage, UnknownModel
+from machbot_fn.models.manifest import MODEL_ID
 
 MAX_TEXT_CHARS = 2000
 MAX_CONVERSATION_ID = 128
-CLIENT_FIELDS = frozenset({"text", "model", "createdAt", "conversationId", "share"})
-FUNCTION_FIELDS = frozenset(
-    {
-        "status",
-        "emotion",
-        "reply",
-        "servedBy",
-        "timings",
-        "error",
-        "similar",
-        "similarIds",
-        "sharedThought",
-        "shareBlocked",
-    }
-)
-OWNER_UPDATABLE = frozenset({"feedback", "share"})
-MODEL_ID = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
-CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+CONVERSATION_ID = re.compile(rf"^[A-Za-z0-9_-]{{1,{MAX_CONVERSATION_ID}}}$")
+MESSAGE_PATH = re.compile(r"^users/(?P<uid>[^/]+)/messages/[^/]+$")
 # Tabs and newlines are text; other control and format characters are not (they hide content).
 _ALLOWED_CONTROL = {"\n", "\t", "\r"}
 
@@ -45,6 +30,7 @@ _ALLOWED_CONTROL = {"\n", "\t", "\r"}
 class MessageRequest:
     """A validated client message."""
 
+    owner: str  # the uid in the document's path
     text: str
     model: str
     created_at: datetime | None
@@ -69,8 +55,8 @@ def _check_text(value: Any) -> str:
     return text
 
 
-def parse_message(data: dict[str, Any] | None) -> MessageRequest:
-    """Validate a freshly created message document; raise InvalidMessage or UnknownModel."""
+def parse_message(path: str, data: dict[str, Any] | None) -> MessageRequest:
+    """Validate a freshly created message document at `path`; raise InvalidMessage or UnknownModel."""
     if not data:
         raise InvalidMessage("the message document is empty")
     text = _check_text(data.get("text"))
@@ -79,11 +65,22 @@ def parse_message(data: dict[str, Any] | None) -> MessageRequest:
         raise UnknownModel(f"model must be a model id such as 'bert', got {model!r}"[:200])
     conversation = data.get("conversationId")
     if conversation is not None and (not isinstance(conversation, str) or not CONVERSATION_ID.match(conversation)):
-        raise InvalidMessage("conversationId must be 1-128 letters, digits, '-' or '_'", code="invalid_message")
+        raise InvalidMessage(
+            f"conversationId must be 1-{MAX_CONVERSATION_ID} letters, digits, '-' or '_'", code="invalid_message"
+        )
     created = data.get("createdAt")
     return MessageRequest(
+        owner=owner_of(path),
         text=text,
         model=model,
         created_at=created if isinstance(created, datetime) else None,
         conversation_id=conversation,
     )
+
+
+def owner_of(message_path: str) -> str:
+    """The uid in `users/{uid}/messages/{id}`."""
+    match = MESSAGE_PATH.match(message_path)
+    if match is None:
+        raise ValueError(f"not a message path: {message_path}")
+    return match["uid"]

@@ -53,7 +53,7 @@ def _as_utc(value: Any) -> datetime | None:
     return None
 
 
-def error_fields(code: str, message: str, attempt: int) -> dict[str, Any]:
+def _error_fields(code: str, message: str, attempt: int) -> dict[str, Any]:
     return {
         "status": {"state": ERROR, "attempt": attempt, "updatedAt": firestore.SERVER_TIMESTAMP, "leaseUntil": None},
         "error": {"code": code, "message": message[:500]},
@@ -106,7 +106,7 @@ def claim(
             return decision
         if isinstance(decision, GiveUp):
             message = f"gave up after {decision.attempts} attempts; please resend"
-            tx.update(ref, error_fields("internal", message, decision.attempts))
+            tx.update(ref, _error_fields("internal", message, decision.attempts))
             return Skip.EXHAUSTED
         tx.update(
             ref,
@@ -134,7 +134,7 @@ def claim(
         raise
 
 
-def finish(db: firestore.Client, ref: firestore.DocumentReference, claimed: Claim, fields: dict[str, Any]) -> bool:
+def _finish(db: firestore.Client, ref: firestore.DocumentReference, claimed: Claim, fields: dict[str, Any]) -> bool:
     """Write the outcome if our claim still stands; False means another handler took over (write dropped)."""
 
     @firestore.transactional
@@ -148,14 +148,19 @@ def finish(db: firestore.Client, ref: firestore.DocumentReference, claimed: Clai
         tx.update(ref, fields)
         return True
 
-    return run(db.transaction())
+    written: bool = run(db.transaction())
+    return written
 
 
-def done_fields(attempt: int, result: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **result,
-        "status": {"state": DONE, "attempt": attempt, "updatedAt": firestore.SERVER_TIMESTAMP, "leaseUntil": None},
-    }
+def done(db: firestore.Client, ref: firestore.DocumentReference, claimed: Claim, answer: dict[str, Any]) -> bool:
+    """End the message in `done` with the answer's fields, in one write, if our claim still stands."""
+    status = {"state": DONE, "attempt": claimed.attempt, "updatedAt": firestore.SERVER_TIMESTAMP, "leaseUntil": None}
+    return _finish(db, ref, claimed, {**answer, "status": status})
+
+
+def fail(db: firestore.Client, ref: firestore.DocumentReference, claimed: Claim, code: str, message: str) -> bool:
+    """End the message in `error {code, message}` if our claim still stands."""
+    return _finish(db, ref, claimed, _error_fields(code, message, claimed.attempt))
 
 
 def release(db: firestore.Client, ref: firestore.DocumentReference, claimed: Claim) -> None:

@@ -6,30 +6,35 @@
 - a permanent error (bad text, unknown model, unusable model, expired event): `status.state = error`
   and `error {code, message}`, never retried;
 - a transient error (bucket or Firestore unreachable): the claim is released and the exception
-  re-raised so the platform retries; on the last attempt it ends in `error` instead.
+  re-raised (the trigger logs it). Firestore triggers are not redelivered: the scheduled sweeper
+  (`sweep`) re-drives the message; on the last attempt it ends in `error` instead.
+
+`answer` builds the typed `Answer` (serving/answer.py), which is turned into the document's fields
+once, in the final write.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from machbot_fn.errors import MachbotError, ModelUnavailable, TransientError, UnknownModel
-from machbot_fn.labels import ENSEMBLE_ID, REPLIER_ID
+from machbot_fn.errors import MachbotError, ModelUnavailable, StaleEvent, TransientError
+from machbot_fn.labels import ENSEMBLE_ID
 from machbot_fn.models import ensemble
-from machbot_fn.models.manifest import CLASSIFICATION
+from machbot_fn.models.classifier import Emotion, EmotionClassifier
 from machbot_fn.models.registry import ModelRegistry, ServedModel
 from machbot_fn.serving import lifecycle, observe
+from machbot_fn.serving.answer import Answer, Reply, ServedBy, Timings
 from machbot_fn.serving.contract import MessageRequest, parse_message
 from machbot_fn.settings import Settings
-from machbot_fn.sharing import similar
+from machbot_fn.sharing.similar import find_similar
 
 log = logging.getLogger(__name__)
 
@@ -73,41 +78,27 @@ def _history(db: firestore.Client, ref: firestore.DocumentReference, request: Me
 class Classifier:
     """What classifies one message, how `servedBy.classifier` names it, and who watches in shadow."""
 
-    classify: Callable[[str], Any]
-    served_by: dict[str, Any]
-    shadow: ServedModel | None = None
+    classify: Callable[[str], Emotion]
+    served_by: ServedBy
+    shadow: ServedModel[EmotionClassifier] | None = None
 
 
-@dataclass(frozen=True)
-class Answer:
-    fields: dict[str, Any]  # the function-owned fields of the done message
-    shadow: ServedModel | None = None
-
-
-def owner_id(ref: firestore.DocumentReference) -> str | None:
-    """The uid in `users/{uid}/messages/{id}`."""
-    user = ref.parent.parent
-    return user.id if user is not None else None
-
-
-def choose_classifier(services: Services, model_id: str, user_id: str | None) -> Classifier:
+def choose_classifier(services: Services, model_id: str, user_id: str) -> Classifier:
     if model_id == ENSEMBLE_ID:
         members = ensemble.load(services.registry)
-        return Classifier(members, members.served_by())
+        return Classifier(members, ServedBy.ensemble(members.members))
     route = services.registry.route(model_id, user_id)
     model = route.model
-    if model.manifest.task != CLASSIFICATION:
-        raise UnknownModel(f"{model_id!r} is a {model.manifest.task} model, not an emotion classifier")
-    served_by = {"id": model.manifest.id, "version": model.version, "sha256": model.main_sha256, "route": route.role}
+    served_by = ServedBy(model.manifest.id, model.version, model.main_sha256, route.role)
     return Classifier(model.runner, served_by, route.shadow)
 
 
 def answer(services: Services, ref: firestore.DocumentReference, request: MessageRequest) -> Answer:
-    """Classify and reply; return the function-owned fields of a done message."""
+    """Classify and reply; the similar thoughts are added by `handle_message`."""
     t0 = time.perf_counter()
     cold = services.handled == 0
-    classifier = choose_classifier(services, request.model, owner_id(ref))
-    replier = services.registry.get(REPLIER_ID)
+    classifier = choose_classifier(services, request.model, request.owner)
+    replier = services.registry.replier()
     t1 = time.perf_counter()
     emotion = classifier.classify(request.text)
     t2 = time.perf_counter()
@@ -115,43 +106,13 @@ def answer(services: Services, ref: firestore.DocumentReference, request: Messag
     reply = replier.runner.generate(request.text, emotion.label, history)
     t3 = time.perf_counter()
     services.handled += 1
-    fields = {
-        "emotion": emotion.to_dict(),
-        "reply": {
-            "text": reply.text,
-            "model": {"id": replier.manifest.id, "version": replier.version},
-            "generated": reply.generated,  # False: the model produced nothing and a fixed reply stood in
-            "contextTurns": len(history),
-        },
-        "servedBy": {
-            "classifier": classifier.served_by,
-            "replier": {"id": replier.manifest.id, "version": replier.version},
-        },
-        "timings": {
-            "fetchMs": _ms(t1 - t0),
-            "classifyMs": _ms(t2 - t1),
-            "generateMs": _ms(t3 - t2),
-            "totalMs": _ms(t3 - t0),
-            "coldStart": cold,
-        },
-    }
-    return Answer(fields, classifier.shadow)
-
-
-def _observe(services: Services, ref: firestore.DocumentReference, request: MessageRequest, result: Answer) -> None:
-    emotion, classifier = result.fields["emotion"], result.fields["servedBy"]["classifier"]
-    observe.after_answer(
-        services.db,
-        observe.Answered(
-            message_key=observe.message_key(ref.path),
-            text=request.text,
-            model_id=classifier["id"],
-            version=classifier["version"],
-            label=emotion["label"],
-            confidence=emotion["score"],
-            classify_ms=result.fields["timings"]["classifyMs"],
-            shadow=result.shadow,
-        ),
+    replied_by = ServedBy(replier.manifest.id, replier.version, replier.main_sha256)
+    return Answer(
+        emotion=emotion,
+        classifier=classifier.served_by,
+        reply=Reply(reply.text, reply.generated, replied_by, len(history)),
+        timings=Timings(_ms(t1 - t0), _ms(t2 - t1), _ms(t3 - t2), _ms(t3 - t0), cold),
+        shadow=classifier.shadow,
     )
 
 
@@ -174,45 +135,35 @@ def handle_message(services: Services, ref: firestore.DocumentReference, event_t
         log.info("skip %s: %s", ref.path, claim.value)
         return claim.value
 
-    def end(fields: dict[str, Any], outcome: str) -> str:
-        written = lifecycle.finish(services.db, ref, claim, fields)
-        return outcome if written else "superseded"
+    def fail(code: str, message: str) -> str:
+        return "error" if lifecycle.fail(services.db, ref, claim, code, message) else "superseded"
 
     if _is_stale(event_time, settings.event_cutoff_seconds):
-        return end(
-            lifecycle.error_fields(
-                "expired", "machbot could not answer in time; please send your message again", claim.attempt
-            ),
-            "error",
-        )
+        stale = StaleEvent("machbot could not answer in time; please send your message again")
+        return fail(stale.code, str(stale))
     try:
-        request = parse_message(claim.data)
+        request = parse_message(ref.path, claim.data)
         result = answer(services, ref, request)
     except TransientError as exc:
         if claim.attempt >= settings.max_attempts:
             log.error("giving up on %s after %d attempts: %s", ref.path, claim.attempt, exc)
-            return end(
-                lifecycle.error_fields(
-                    ModelUnavailable.code, "the model store could not be reached; please try again later", claim.attempt
-                ),
-                "error",
-            )
+            return fail(ModelUnavailable.code, "the model store could not be reached; please try again later")
         lifecycle.release(services.db, ref, claim)
         raise
     except MachbotError as exc:
-        return end(lifecycle.error_fields(exc.code, str(exc), claim.attempt), "error")
+        return fail(exc.code, str(exc))
     except Exception:
         log.exception("unexpected failure on %s", ref.path)
-        return end(
-            lifecycle.error_fields("internal", "machbot hit an internal error; please try again", claim.attempt),
-            "error",
-        )
+        return fail("internal", "machbot hit an internal error; please try again")
     # Shared thoughts like this one go into the same write; matching never fails or holds up the reply.
-    fields = similar.with_similar(services.db, services.registry, ref.path, request.text, result.fields)
-    outcome = end(lifecycle.done_fields(claim.attempt, fields), "done")
-    if outcome == "done":
-        _observe(services, ref, request, result)
-    return outcome
+    similar = find_similar(
+        services.db, services.registry, settings.sharing, request.owner, request.text, result.emotion.label
+    )
+    result = dataclasses.replace(result, similar=similar)
+    if not lifecycle.done(services.db, ref, claim, result.to_fields()):
+        return "superseded"
+    observe.after_answer(services.db, ref.path, request.text, result)
+    return "done"
 
 
 def sweep(

@@ -75,14 +75,6 @@ def thought_from(thought_id: str, data: dict[str, Any]) -> Thought | None:
     )
 
 
-def owner_of(message_path: str) -> str:
-    """The uid in `users/{uid}/messages/{id}`."""
-    parts = message_path.split("/")
-    if len(parts) != 4 or parts[0] != "users" or parts[2] != "messages":
-        raise ValueError(f"not a message path: {message_path}")
-    return parts[1]
-
-
 def thought_ref(db: firestore.Client, thought_id: str) -> firestore.DocumentReference:
     return db.collection(THOUGHTS).document(thought_id)
 

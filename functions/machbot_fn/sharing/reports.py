@@ -1,7 +1,7 @@
 """Reports on shared thoughts: enough of them hide a thought from everyone's matches.
 
 A signed-in user reports a thought by creating `thoughts/{id}/reports/{their uid}` with a reason
-from a fixed list (the rules check it and allow one report per user and thought). The function
+from a fixed list (firestore.rules checks it and allows one report per user and thought). The function
 then counts the thought's reports (counting, not adding one, so a duplicate event cannot count
 twice) into its index entry and, from `report_threshold` on, hides the thought: the public copy
 gets `hidden: true` (the rules stop serving it), the index entry `active: false` (every instance
@@ -21,7 +21,6 @@ from machbot_fn.sharing.pool import REPORTS, index_ref, thought_ref
 from machbot_fn.sharing.share import retract
 
 log = logging.getLogger(__name__)
-REASONS = ("offensive", "spam", "personal_information", "harmful", "other")
 COUNTED, HIDDEN, GONE = "counted", "hidden", "gone"
 
 

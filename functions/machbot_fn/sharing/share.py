@@ -30,6 +30,7 @@ from google.cloud import firestore
 
 from machbot_fn.labels import EMOTIONS
 from machbot_fn.models.registry import ModelRegistry
+from machbot_fn.serving.contract import owner_of
 from machbot_fn.serving.lifecycle import DONE
 from machbot_fn.sharing.anonymise import anonymise
 from machbot_fn.sharing.pool import (
@@ -37,12 +38,10 @@ from machbot_fn.sharing.pool import (
     THOUGHTS,
     index_doc,
     index_ref,
-    owner_of,
     public_doc,
     thought_ref,
     tombstone,
 )
-from machbot_fn.sharing.similar import load_embedder
 
 log = logging.getLogger(__name__)
 SHARED, UNSHARED, UNCHANGED = "shared", "unshared", "unchanged"
@@ -92,7 +91,7 @@ def reconcile(db: firestore.Client, registry: ModelRegistry, ref: firestore.Docu
 
 def share(db: firestore.Client, registry: ModelRegistry, ref: firestore.DocumentReference, data: dict[str, Any]) -> str:
     text, emotion = anonymise(data["text"]), _emotion(data) or ""
-    vector = load_embedder(registry)(text)
+    vector = registry.embedder().runner(text)
     thought = db.collection(THOUGHTS).document()  # a fresh random id, unrelated to the message
 
     @firestore.transactional

@@ -9,6 +9,8 @@ below `min_score`. They are added to the message's final write, beside the reply
                                       taken off every message showing it (sharing.retract)
     timings.embedMs, timings.matchMs  (and totalMs includes them)
 
+(written by machbot_fn.serving.answer, from the `Similar` found here).
+
 Matching is an extra: when it fails (no embedder published, the bucket or Firestore unreachable),
 the reply is written without `similar` and the failure is logged; the reply is never lost or
 delayed for it. After the embedder fails to load, matching pauses for `embedder_retry_seconds`
@@ -20,30 +22,29 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from dataclasses import dataclass
 
 from google.cloud import firestore
 
 from machbot_fn.errors import MachbotError
-from machbot_fn.labels import EMBEDDER_ID, EMOTIONS
+from machbot_fn.labels import EMOTIONS
 from machbot_fn.models.embedder import SentenceEmbedder
-from machbot_fn.models.manifest import EMBEDDING
 from machbot_fn.models.registry import ModelRegistry
+from machbot_fn.settings import SharingSettings
 from machbot_fn.sharing.anonymise import anonymise
-from machbot_fn.sharing.pool import owner_of
 from machbot_fn.sharing.pool_index import Match
 from machbot_fn.sharing.pool_sync import LivePool
-from machbot_fn.sharing.settings import SharingSettings
 
 log = logging.getLogger(__name__)
 
 
-def load_embedder(registry: ModelRegistry) -> SentenceEmbedder:
-    """The embedder serving now; UnknownModel / ModelUnavailable / TransientError otherwise."""
-    model = registry.get(EMBEDDER_ID)
-    if model.manifest.task != EMBEDDING:
-        raise MachbotError(f"{EMBEDDER_ID!r} is a {model.manifest.task} model, not a sentence embedder")
-    return model.runner
+@dataclass(frozen=True)
+class Similar:
+    """The shared thoughts found for a message, best first, and the time spent finding them."""
+
+    found: tuple[Match, ...]
+    embed_ms: float
+    match_ms: float
 
 
 class Matcher:
@@ -59,14 +60,14 @@ class Matcher:
         if time.monotonic() < self._paused_until:
             return None
         try:
-            return load_embedder(self.registry)
+            return self.registry.embedder().runner
         except MachbotError as exc:
             self._paused_until = time.monotonic() + self.settings.embedder_retry_seconds
             log.warning("matching paused for %.0f s: %s", self.settings.embedder_retry_seconds, exc)
             return None
 
-    def match(self, message_path: str, text: str, emotion: str) -> tuple[list[Match], dict[str, float]] | None:
-        """The similar thoughts and the time spent (ms), or None when no embedder can serve."""
+    def match(self, owner: str, text: str, emotion: str) -> Similar | None:
+        """The similar thoughts, or None when no embedder can serve."""
         embedder = self.embedder()
         if embedder is None:
             return None
@@ -77,50 +78,35 @@ class Matcher:
             emotion,
             vector,
             k=self.settings.similar_count,
-            exclude_owner=owner_of(message_path),
+            exclude_owner=owner,
             min_score=self.settings.min_score,
         )
         t2 = time.perf_counter()
-        return found, {"embedMs": round((t1 - t0) * 1000, 2), "matchMs": round((t2 - t1) * 1000, 2)}
+        return Similar(tuple(found), round((t1 - t0) * 1000, 2), round((t2 - t1) * 1000, 2))
 
 
 _matchers: dict[tuple[int, int], Matcher] = {}
 _matchers_lock = threading.Lock()
 
 
-def matcher_for(db: firestore.Client, registry: ModelRegistry) -> Matcher:
+def matcher_for(db: firestore.Client, registry: ModelRegistry, settings: SharingSettings) -> Matcher:
     """The instance's matcher for this Firestore client and registry, built on first use."""
     with _matchers_lock:
         matcher = _matchers.get((id(db), id(registry)))
         if matcher is None or matcher.pool.db is not db or matcher.registry is not registry:
-            matcher = _matchers[(id(db), id(registry))] = Matcher(db, registry, SharingSettings.from_env())
+            matcher = _matchers[(id(db), id(registry))] = Matcher(db, registry, settings)
         return matcher
 
 
-def similar_fields(found: list[Match]) -> dict[str, Any]:
-    return {
-        "similar": [{"id": m.id, "text": m.text, "score": round(m.score, 3)} for m in found],
-        "similarIds": [m.id for m in found],
-    }
-
-
-def with_similar(
-    db: firestore.Client, registry: ModelRegistry, message_path: str, text: str, result: dict[str, Any]
-) -> dict[str, Any]:
-    """`result` (an answered message's fields) plus its similar thoughts; `result` itself if matching fails."""
-    emotion = (result.get("emotion") or {}).get("label")
+def find_similar(
+    db: firestore.Client, registry: ModelRegistry, settings: SharingSettings, owner: str, text: str, emotion: str
+) -> Similar | None:
+    """The shared thoughts like `owner`'s message (never their own); None (logged) when matching cannot
+    run or fails."""
     if emotion not in EMOTIONS:
-        return result
+        return None
     try:
-        matched = matcher_for(db, registry).match(message_path, text, emotion)
+        return matcher_for(db, registry, settings).match(owner, text, emotion)
     except Exception:
-        log.exception("matching failed for %s; the reply goes out without similar thoughts", message_path)
-        return result
-    if matched is None:
-        return result
-    found, spent = matched
-    timings = dict(result.get("timings") or {})
-    if timings:
-        timings.update(spent)
-        timings["totalMs"] = round(timings.get("totalMs", 0.0) + spent["embedMs"] + spent["matchMs"], 2)
-    return {**result, **similar_fields(found), **({"timings": timings} if timings else {})}
+        log.exception("matching failed; the reply goes out without similar thoughts")
+        return None
