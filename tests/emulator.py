@@ -139,6 +139,10 @@ class SnapshotLog:
     def close(self) -> None:
         self._watch.unsubscribe()
 
+    def wait_for_reply(self, timeout: float = 60.0) -> None:
+        """Until the listener has seen the reply: it lags the writes (a poll may see `done` first)."""
+        eventually(self.reply_writes, lambda n: n >= 1, timeout)
+
     def reply_writes(self) -> int:
         """How many distinct `done` writes were observed."""
         return len(

@@ -12,7 +12,6 @@ models/defaults (`<id>/CURRENT`, `<id>/<version>/manifest.json`, ...).
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,14 +51,12 @@ def best_models(db, bucket, published) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def others_shared(db, best_models) -> None:
     """Another person shared a thought like the first message, so the app shows 'Others felt this too'."""
-    from emulator import User, wait_final
+    from emulator import User, eventually, wait_final
 
     other = User.sign_up()
     path = other.send("I got hired for the job I really wanted and I am so happy", model="bert", share=True)
     assert wait_final(db, path)["status"]["state"] == "done"
-    deadline = time.monotonic() + 30
-    while not (db.document(path).get().to_dict() or {}).get("sharedThought") and time.monotonic() < deadline:
-        time.sleep(0.2)
+    eventually(lambda: db.document(path).get().to_dict() or {}, lambda d: bool(d.get("sharedThought")))
 
 
 # Scroll only the message list (scrollIntoView would move the whole page and hide the header).

@@ -22,7 +22,8 @@ def test_a_shared_thought_reaches_another_guest_who_can_report_it(
     author = open_guest()
     share = author.page.get_by_test_id("composer-share")
     expect(share).not_to_be_checked()  # off by default
-    share.check()
+    share.click()
+    expect(share).to_be_checked()
     author.composer_send(text)
     expect(share).not_to_be_checked()  # and off again for the next message
     mine = author.wait_answered(text)
@@ -48,7 +49,12 @@ def test_a_shared_thought_reaches_another_guest_who_can_report_it(
     report = db.document(f"thoughts/{thought_id}/reports/{reader.uid}").get().to_dict()
     assert report is not None and report["reason"] == "offensive"
 
-    # The author stops sharing: the thought leaves the pool and the reader's message.
-    mine.get_by_test_id("share-toggle").uncheck()
+    # The author stops sharing: the switch waits for the server (disabled, "Removing it…"), then goes off.
+    # Clicked, not uncheck()ed: uncheck() reads the state right after the click, before that round trip.
+    toggle = mine.get_by_test_id("share-toggle")
+    toggle.click()
     expect(mine.get_by_test_id("share-control")).to_have_attribute("data-share-state", "off")
+    expect(toggle).not_to_be_checked()
+    expect(toggle).to_be_enabled()
+    expect(mine.get_by_test_id("share-status")).to_have_count(0)
     eventually(lambda: db.document(f"thoughts/{thought_id}").get().exists, lambda exists: not exists)

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from emulator import User, wait_final
+from emulator import User, eventually, wait_final
 from google.cloud import firestore
 
 from machbot_fn.admin.publish import publish_version, set_routing
@@ -80,7 +80,8 @@ def test_a_shadow_classifies_every_message_and_is_never_shown(db, bucket, versio
         assert "shadow3" not in json.dumps(doc, default=str)  # nothing about the shadow on the user's document
         assert user.read(path) is not None and "shadow3" not in json.dumps(user.read(path), default=str)
     for path in paths:
-        shadow = db.collection(SHADOW_RESULTS).document(message_key(path)).get().to_dict()
+        # The shadow classifies after the answer is written (the user never waits for it).
+        shadow = eventually(lambda p=path: db.collection(SHADOW_RESULTS).document(message_key(p)).get().to_dict(), bool)
         served = db.document(path).get().to_dict()
         assert shadow["version"] == "shadow3" and shadow["servedVersion"] == "base1"
         assert shadow["label"] in served["emotion"]["scores"]
@@ -94,7 +95,15 @@ def test_stats_count_each_version_and_agreement_with_reports(db, versions, user:
     reported = next(label for label in doc["emotion"]["scores"] if label != doc["emotion"]["label"])
     db.document(path).update({"feedback": {"label": reported, "at": firestore.SERVER_TIMESTAMP}})
 
-    after = {(r.version, r.mode): r for r in read_stats(db, MODEL)}
+    # Counters and the shadow's verdict are written after the answer: wait until this message's are in.
+    def stats() -> dict:
+        return {(r.version, r.mode): r for r in read_stats(db, MODEL)}
+
+    def counted(rows: dict) -> bool:
+        served, shadow = rows.get(("base1", SERVED)), rows.get(("shadow3", SHADOW))
+        return bool(served and shadow) and served.count > before[("base1", SERVED)].count and shadow.feedback_count >= 1
+
+    after = eventually(stats, counted)
     served, shadow = after[("base1", SERVED)], after[("shadow3", SHADOW)]
     assert served.count == before[("base1", SERVED)].count + 1
     assert served.mean_latency_ms > 0 and 0 < served.mean_confidence <= 1

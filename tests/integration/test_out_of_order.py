@@ -21,6 +21,8 @@ def test_a_later_message_delivered_first_both_answered_exactly_once(db, publishe
             r = deliver_created_event(path)
             assert r.status_code == 200, r.text
         docs = {path: wait_final(db, path, timeout=180) for path in (a, b)}
+        for log in logs.values():
+            log.wait_for_reply()
         time.sleep(1.0)  # let any late duplicate write arrive before counting
     finally:
         for log in logs.values():
