@@ -5,8 +5,12 @@ from __future__ import annotations
 import logging
 import os
 from functools import cache
+from typing import TypedDict
 
 from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, storage_fn
+from firebase_functions.core import Change, CloudEvent
+from flask import Request, Response
+from google.cloud.firestore_v1 import DocumentReference, DocumentSnapshot
 
 from machbot_fn import clients
 from machbot_fn.models import catalog, upload_check
@@ -19,8 +23,20 @@ logging.basicConfig(level=logging.INFO)
 # Our app must be the default one before the SDK builds its own (with credentials the emulator lacks).
 clients.firebase_app()
 
+
+class TriggerOptions(TypedDict, total=False):
+    """The deploy-time options the Firestore triggers share (typed, so each one is checked against the SDK)."""
+
+    memory: options.MemoryOption
+    cpu: int
+    timeout_sec: int
+    min_instances: int
+    max_instances: int
+    concurrency: int
+
+
 # Production settings, explained in the README's deploy section.
-MESSAGE_OPTIONS = {
+MESSAGE_OPTIONS: TriggerOptions = {
     # No `retry`: firebase-functions (Python) cannot enable redelivery for Firestore triggers
     # (firebase/firebase-functions-python#165). Transient failures release the claim instead and the
     # scheduled sweeper below re-drives them, up to MACHBOT_MAX_ATTEMPTS.
@@ -61,7 +77,7 @@ def services() -> pipeline.Services:
 
 
 @firestore_fn.on_document_created(document="users/{uid}/messages/{messageId}", **MESSAGE_OPTIONS)
-def on_message_created(event: firestore_fn.Event[firestore_fn.DocumentSnapshot | None]) -> None:
+def on_message_created(event: firestore_fn.Event[DocumentSnapshot[DocumentReference] | None]) -> None:
     if event.data is None:
         return
     svc = services()
@@ -69,7 +85,7 @@ def on_message_created(event: firestore_fn.Event[firestore_fn.DocumentSnapshot |
 
 
 # Sharing reacts to every change of a message but acts on few: most events end after a dict lookup.
-SHARING_OPTIONS = {
+SHARING_OPTIONS: TriggerOptions = {
     "memory": options.MemoryOption.GB_1,
     "cpu": 1,
     "timeout_sec": 60,
@@ -79,7 +95,7 @@ SHARING_OPTIONS = {
 
 
 @firestore_fn.on_document_updated(document="users/{uid}/messages/{messageId}", **SHARING_OPTIONS)
-def on_message_updated(event: firestore_fn.Event[firestore_fn.Change[firestore_fn.DocumentSnapshot | None]]) -> None:
+def on_message_updated(event: firestore_fn.Event[Change[DocumentSnapshot[DocumentReference] | None]]) -> None:
     """Put an answered message into the shared pool, or take it out, as its owner's `share` says."""
     after = event.data.after if event.data else None
     if after is None or not share.needs_reconcile(after.to_dict() or {}):
@@ -89,7 +105,7 @@ def on_message_updated(event: firestore_fn.Event[firestore_fn.Change[firestore_f
 
 
 @firestore_fn.on_document_created(document="thoughts/{thoughtId}/reports/{reporterId}", **SHARING_OPTIONS)
-def on_thought_reported(event: firestore_fn.Event[firestore_fn.DocumentSnapshot | None]) -> None:
+def on_thought_reported(event: firestore_fn.Event[DocumentSnapshot[DocumentReference] | None]) -> None:
     """Count a report on a shared thought; enough of them hide it."""
     threshold = settings().sharing.report_threshold
     outcome = reports.handle_report(clients.firestore_client(), event.params["thoughtId"], threshold)
@@ -110,7 +126,7 @@ def sweep_stale_messages(event: scheduler_fn.ScheduledEvent) -> None:
 
 
 @storage_fn.on_object_finalized(memory=options.MemoryOption.GB_1, timeout_sec=300)
-def on_model_uploaded(event: storage_fn.CloudEvent[storage_fn.StorageObjectData]) -> None:
+def on_model_uploaded(event: CloudEvent[storage_fn.StorageObjectData]) -> None:
     """Verify each model version uploaded into the bucket and record the verdict in the catalog."""
     if not upload_check.parse_manifest_path(event.data.name):
         return
@@ -120,8 +136,8 @@ def on_model_uploaded(event: storage_fn.CloudEvent[storage_fn.StorageObjectData]
 if os.environ.get("FUNCTIONS_EMULATOR") == "true":
     # The emulator runs no schedules: tests and the run command call the sweeper over HTTP instead.
     @https_fn.on_request()
-    def sweep_now(req: https_fn.Request) -> https_fn.Response:
+    def sweep_now(req: Request) -> Response:
         grace = req.args.get("grace", type=float)
         unclaimed_only = req.args.get("unclaimed_only") == "1"
         counts = pipeline.sweep(services(), grace_seconds=grace, unclaimed_only=unclaimed_only)
-        return https_fn.Response(str(counts), mimetype="text/plain")
+        return Response(str(counts), mimetype="text/plain")

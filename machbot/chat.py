@@ -104,8 +104,8 @@ def catalog(session: Session) -> list[CatalogEntry]:
     for d in docs:
         if d.get("task") not in (CLASSIFICATION, "ensemble"):
             continue
-        metrics = d.get("metrics") if isinstance(d.get("metrics"), dict) else {}
-        accuracy = metrics.get("accuracy")
+        metrics = d.get("metrics")
+        accuracy = metrics.get("accuracy") if isinstance(metrics, dict) else None
         entries.append(
             CatalogEntry(
                 id=str(d["id"]),
@@ -236,8 +236,10 @@ def emotion_line(emotion: dict[str, Any]) -> str:
     label = str(emotion.get("label", "?"))
     score = emotion.get("score")
     head = f"[bold {EMOTION_STYLE.get(label, 'white')}]{escape(label)} {score:.0%}[/]" if score is not None else label
-    scores = emotion.get("scores") if isinstance(emotion.get("scores"), dict) else {}
-    others = sorted(((p, k) for k, p in scores.items() if k != label), reverse=True)[:2]
+    scores = emotion.get("scores")
+    others = (
+        sorted(((p, k) for k, p in scores.items() if k != label), reverse=True)[:2] if isinstance(scores, dict) else []
+    )
     rest = " · ".join(f"{escape(k)} {p:.0%}" for p, k in others if isinstance(p, int | float))
     return f"{head}  [dim]({rest})[/]" if rest else head
 

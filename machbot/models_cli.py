@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -105,7 +105,7 @@ def models_rollback(model_id: str) -> None:
     _model_action("rollback", model_id)
 
 
-def _set_routing(model_id: str, **change: object) -> None:
+def _set_routing(model_id: str, **change: Any) -> None:
     from machbot_fn import clients
     from machbot_fn.admin.publish import set_routing
     from machbot_fn.errors import MachbotError

@@ -145,7 +145,7 @@ def sweep_url(project: str = PROJECT) -> str:
 
 
 def call_sweeper(grace_seconds: float | None = None, timeout: float = 120.0, unclaimed_only: bool = False) -> str:
-    params: dict[str, object] = {"grace": grace_seconds} if grace_seconds is not None else {}
+    params: dict[str, str | float] = {"grace": grace_seconds} if grace_seconds is not None else {}
     if unclaimed_only:
         params["unclaimed_only"] = "1"
     response = requests.get(sweep_url(), params=params, timeout=timeout)

@@ -20,11 +20,13 @@ second, in the same conversation, is the common case (warm). Run it with
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
@@ -101,16 +103,21 @@ def _imports() -> tuple[Any, Any, Any, Any, Any]:
     """publish_version, ModelRegistry, Services, handle_message, Settings: from the sub-package layout,
     or from the flat one it replaced, so the same measurement runs on a checkout from before."""
     try:
-        from machbot_fn.admin.publish import publish_version
-        from machbot_fn.models.registry import ModelRegistry
-        from machbot_fn.serving.pipeline import Services, handle_message
+        publish = importlib.import_module("machbot_fn.admin.publish")
+        registry = importlib.import_module("machbot_fn.models.registry")
+        pipeline = importlib.import_module("machbot_fn.serving.pipeline")
     except ImportError:
-        from machbot_fn.pipeline import Services, handle_message  # type: ignore[no-redef]
-        from machbot_fn.publish import publish_version  # type: ignore[no-redef]
-        from machbot_fn.registry import ModelRegistry  # type: ignore[no-redef]
-    from machbot_fn.settings import Settings
-
-    return publish_version, ModelRegistry, Services, handle_message, Settings
+        publish, registry, pipeline = (
+            importlib.import_module(f"machbot_fn.{m}") for m in ("publish", "registry", "pipeline")
+        )
+    settings = importlib.import_module("machbot_fn.settings")
+    return (
+        publish.publish_version,
+        registry.ModelRegistry,
+        pipeline.Services,
+        pipeline.handle_message,
+        settings.Settings,
+    )
 
 
 def main() -> None:
@@ -124,7 +131,7 @@ def main() -> None:
     from google.cloud import firestore
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from memory_bucket import MemoryBucket
+    MemoryBucket = importlib.import_module("memory_bucket").MemoryBucket
 
     from machbot.default_models import DEFAULT_IDS, tiny_version
 
@@ -149,7 +156,7 @@ def main() -> None:
             ref.set(
                 {"text": text, "model": "bert", "conversationId": conversation, "createdAt": firestore.SERVER_TIMESTAMP}
             )
-            outcome, path = trace(lambda ref=ref: handle_message(services, ref), root)
+            outcome, path = trace(partial(handle_message, services, ref), root)
             if outcome != "done":
                 sys.exit(f"the message ended {outcome!r}: {ref.get().to_dict()}")
             print(path.report(title))

@@ -52,11 +52,11 @@ if [ "$WITH_TF" = 1 ] && { fresh tfvenv pyproject.toml || [ ! -x .venv-tf/bin/py
   [ -f "$STAMPS/tfvenv.new" ] && done_step tfvenv
 fi
 
-if fresh fnvenv functions/requirements.txt || [ ! -x functions/venv/bin/python ]; then
-  step "Function runtime functions/venv"
+if fresh fnvenv functions/requirements.txt functions/requirements-test.txt || [ ! -x functions/venv/bin/python ]; then
+  step "Function runtime functions/venv (and pytest for its own tests)"
   [ -x functions/venv/bin/python ] || "$PY" -m venv functions/venv
-  functions/venv/bin/pip install -q --disable-pip-version-check -r functions/requirements.txt 2>&1 | grep -v '^WARNING: Location' || true
-  functions/venv/bin/python -c 'import firebase_functions, onnxruntime, tokenizers'
+  functions/venv/bin/pip install -q --disable-pip-version-check -r functions/requirements-test.txt 2>&1 | grep -v '^WARNING: Location' || true
+  functions/venv/bin/python -c 'import firebase_functions, onnxruntime, tokenizers, pytest'
   [ -f "$STAMPS/fnvenv.new" ] && done_step fnvenv
 fi
 

@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 exec 9>/tmp/machbot-emulators.lock
 flock 9
 scripts/setup.sh --browser --tf
+echo "==> type check (mypy)"
+scripts/typecheck.sh
+echo "==> the function's own unit tests, in its runtime (functions/venv: no torch)"
+PYTHONPATH=functions functions/venv/bin/python -m pytest -q -p no:cacheprovider tests/function
 source .emulators/env.sh
 if [ -f webapp/package.json ]; then
   echo "==> building the web app"

@@ -6,18 +6,19 @@ import os
 from functools import cache
 
 import firebase_admin
+import google.cloud.storage as storage
 from firebase_admin import credentials
 from google.auth.credentials import AnonymousCredentials
-from google.cloud import firestore, storage
+from google.cloud import firestore
 
 from machbot_fn.settings import default_bucket, project_id
 
 
-class EmulatorCredential(credentials.Base):
+class EmulatorCredential(credentials.Base):  # type: ignore[misc]  # firebase-admin ships no types
     """firebase-admin still asks google.auth for credentials when emulators are set; they need none."""
 
     def get_credential(self) -> AnonymousCredentials:
-        return AnonymousCredentials()
+        return AnonymousCredentials()  # type: ignore[no-untyped-call]
 
 
 def using_emulators() -> bool:
@@ -40,13 +41,15 @@ def firebase_app() -> firebase_admin.App:
 def firestore_client() -> firestore.Client:
     from firebase_admin import firestore as admin_firestore
 
-    return admin_firestore.client(firebase_app())
+    client: firestore.Client = admin_firestore.client(firebase_app())
+    return client
 
 
 @cache
 def storage_client() -> storage.Client:
     if os.environ.get("STORAGE_EMULATOR_HOST"):
-        return storage.Client(project=project_id(), credentials=AnonymousCredentials())
+        anonymous = AnonymousCredentials()  # type: ignore[no-untyped-call]
+        return storage.Client(project=project_id(), credentials=anonymous)
     return storage.Client(project=project_id())
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +73,11 @@ def publish_all(bucket: Bucket, ctx: Context) -> None:
 def per_call_answer(bucket: Bucket, clf_id: str, rep_id: str, text: str) -> str:
     """The seed system's way: fetch both models from the bucket, load them, answer, throw them away."""
     with tempfile.TemporaryDirectory(prefix="machbot-percall-") as tmp:
-        runners = {}
+        runners: dict[str, Any] = {}
         for model_id in (clf_id, rep_id):
             version = read_current(bucket, model_id)
+            if version is None:
+                raise ValueError(f"{model_id} is not published")
             manifest = ModelRegistry(bucket, Path(tmp)).fetch_manifest(model_id, version)
             directory = Path(tmp) / model_id
             directory.mkdir()
@@ -100,20 +103,20 @@ def run(ctx: Context, bucket: Bucket, bucket_kind: str) -> dict[str, Any]:
     n_per_call, n_warm = ctx.n(8, 2), ctx.n(30, 5)
     with tempfile.TemporaryDirectory(prefix="machbot-bench-cache-") as cache:
         registry = ModelRegistry(bucket, Path(cache), threads=1)
-        (_, fetch_clf_ms) = timed(lambda: registry.classifier(clf_id))
-        (_, fetch_rep_ms) = timed(lambda: registry.replier(rep_id))
-        (_, first_answer_ms) = timed(lambda: registry_answer(registry, clf_id, rep_id, texts[0]))
+        _, fetch_clf_ms = timed(lambda: registry.classifier(clf_id))
+        _, fetch_rep_ms = timed(lambda: registry.replier(rep_id))
+        _, first_answer_ms = timed(lambda: registry_answer(registry, clf_id, rep_id, texts[0]))
         cold_ms = fetch_clf_ms + fetch_rep_ms + first_answer_ms
         # Warm and per-call interleaved: a per-call answer, then a warm one, message by message.
         per_call, warm = [], []
         for i in range(max(n_per_call, n_warm)):
             text = texts[(i + 1) % len(texts)]
             if i < n_per_call:
-                per_call.append(timed(lambda t=text: per_call_answer(bucket, clf_id, rep_id, t))[1])
-            warm.append(timed(lambda t=text: registry_answer(registry, clf_id, rep_id, t))[1])
+                per_call.append(timed(partial(per_call_answer, bucket, clf_id, rep_id, text))[1])
+            warm.append(timed(partial(registry_answer, registry, clf_id, rep_id, text))[1])
         eager = ModelRegistry(bucket, Path(cache), threads=1, recheck_seconds=0.0)
         registry_answer(eager, clf_id, rep_id, texts[0])  # loads from the now-filled local cache
-        recheck = [timed(lambda t=t: registry_answer(eager, clf_id, rep_id, t))[1] for t in texts[1 : n_warm + 1]]
+        recheck = [timed(partial(registry_answer, eager, clf_id, rep_id, t))[1] for t in texts[1 : n_warm + 1]]
     result: dict[str, Any] = {
         "description": f"classifier {clf_id} + replier {rep_id}, one message at a time, one thread",
         "bucket": bucket_kind,

@@ -61,7 +61,7 @@ def run(ctx: Context) -> dict[str, Any]:
 
     words = " ".join([*ctx.messages.texts, *(t for t, _ in BUILTIN_MESSAGES)] * 20).split()
     reps = ctx.n(12, 2)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for target in QUICK_LENGTHS if ctx.quick else LENGTHS:
         made = [text_of_length(words, lambda s: len(counter.encode(s).ids), target, 11 * r) for r in range(reps)]
         timings = interleaved(runners, [t for t, _ in made], warmup=0, block=max(1, reps // 3))

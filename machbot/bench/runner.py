@@ -35,8 +35,8 @@ def resolve_versions(models_dir: Path | None) -> dict[str, Path]:
         return default_versions()
     if not Path(models_dir).is_dir():
         raise BenchError(f"{models_dir} is not a directory")
-    found = {m: shipped_version(m, Path(models_dir)) for m in DEFAULT_IDS}
-    found = {m: d for m, d in found.items() if d is not None}
+    shipped = {m: shipped_version(m, Path(models_dir)) for m in DEFAULT_IDS}
+    found = {m: d for m, d in shipped.items() if d is not None}
     if not found:
         raise BenchError(f"no model versions under {models_dir} (expected <id>/<version>/manifest.json)")
     return found

@@ -359,10 +359,10 @@ def markdown(r: dict[str, Any]) -> str:
         q = m["queries"]
         idx, one = q["index"]["cpu_ms"], q["one_matrix"]["cpu_ms"]
         dec = q.get("decode_per_query", {}).get("cpu_ms", {}).get("p50")
-        faster = ", ".join(f"{v:.1f}x vs {k.replace('_', ' ')}" for k, v in m["index_faster_than"].items() if v)
+        speedups = ", ".join(f"{v:.1f}x vs {k.replace('_', ' ')}" for k, v in m["index_faster_than"].items() if v)
         lines.append(
             f"| {m['pool']:,} | {max(m['shelves'].values()):,} | {idx['p50']:.3f} / {idx['p95']:.3f} | {one['p50']:.3f} | "
-            f"{'–' if dec is None else f'{dec:.1f}'} | {faster} | {m['build']['seconds']:.2f} s "
+            f"{'–' if dec is None else f'{dec:.1f}'} | {speedups} | {m['build']['seconds']:.2f} s "
             f"({m['build']['per_thought_us']:.1f} µs each) | {m['build']['change_ms']['p50']:.3f} | "
             f"{m['memory']['vectors_mib_allocated']} MiB |"
         )

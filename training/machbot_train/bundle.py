@@ -109,6 +109,13 @@ def _check_labels(model: PreTrainedModel) -> None:
         raise ExportError(f"the model's labels {list(labels)} are not the six emotions in order {list(EMOTIONS)}")
 
 
+def _token_id(value: object, name: str) -> int:
+    """One special token id of the replier's config (the serving loop needs each as a single int)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ExportError(f"the replier's config has {name} = {value!r}, not one token id")
+    return value
+
+
 def package_classifier(
     model: PreTrainedModel,
     tokenizer: Tokenizer,
@@ -172,9 +179,9 @@ def package_replier(
     with `kv_cache` also cross_kv.onnx + decoder_step.onnx, which the serving loop prefers."""
     cfg, opts = model.config, options
     generation = {
-        "decoder_start_token_id": int(cfg.decoder_start_token_id),
-        "eos_token_id": int(cfg.eos_token_id),
-        "pad_token_id": int(cfg.pad_token_id),
+        "decoder_start_token_id": _token_id(cfg.decoder_start_token_id, "decoder_start_token_id"),
+        "eos_token_id": _token_id(cfg.eos_token_id, "eos_token_id"),
+        "pad_token_id": _token_id(cfg.pad_token_id, "pad_token_id"),
         "max_new_tokens": int(opts.max_new_tokens),
         "no_repeat_ngram_size": int(opts.no_repeat_ngram_size),
         "repetition_penalty": float(opts.repetition_penalty),
@@ -182,7 +189,7 @@ def package_replier(
     version_dir = new_version_dir(out_dir, model_id, version, opts.overwrite)
     try:
         with tempfile.TemporaryDirectory(prefix="machbot-export-") as tmp:
-            paths = export_t5_onnx(model.eval(), Path(tmp))
+            paths = [*export_t5_onnx(model.eval(), Path(tmp))]
             if opts.kv_cache:
                 paths += export_t5_cache_onnx(model, Path(tmp))
             if opts.fp32_dir is not None:

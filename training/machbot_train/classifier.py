@@ -12,12 +12,13 @@ import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, f1_score
 from tokenizers import Tokenizer
-from transformers import AutoModelForSequenceClassification, get_linear_schedule_with_warmup
+from transformers import AutoModelForSequenceClassification, PreTrainedModel, get_linear_schedule_with_warmup
 
 from machbot_fn.labels import EMOTIONS
 from machbot_train.bases import ResolvedBase, resolve_base
@@ -54,9 +55,9 @@ class TrainConfig:
         return Path(self.out_dir) / self.arch
 
 
-def build_model(arch: str, base: ResolvedBase, overrides: dict | None = None) -> torch.nn.Module:
+def build_model(arch: str, base: ResolvedBase, overrides: dict | None = None) -> PreTrainedModel:
     """A sequence classifier of `arch` initialised from `base` (mapped MiniLM, a checkpoint, or random)."""
-    labels = {
+    labels: dict[str, Any] = {
         "num_labels": len(EMOTIONS),
         "id2label": dict(enumerate(EMOTIONS)),
         "label2id": {label: i for i, label in enumerate(EMOTIONS)},
@@ -123,6 +124,8 @@ def _teacher_logits(cfg: TrainConfig, train_ids: list[list[int]], pad_id: int, l
     if cache.exists():
         return torch.from_numpy(np.load(cache))
     log.info(f"computing teacher logits from {cfg.teacher}")
+    if cfg.teacher is None:
+        raise ValueError("no teacher to distil from")
     teacher = AutoModelForSequenceClassification.from_pretrained(cfg.teacher)
     logits = predict_logits(teacher, train_ids, pad_id)
     np.save(cache, logits)
@@ -216,7 +219,7 @@ def train(cfg: TrainConfig) -> dict:
     return best
 
 
-def save_trained(model: torch.nn.Module, base: ResolvedBase, cfg: TrainConfig, out: Path, metrics: dict) -> None:
+def save_trained(model: PreTrainedModel, base: ResolvedBase, cfg: TrainConfig, out: Path, metrics: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     base.tokenizer().save(str(out / "tokenizer.json"))

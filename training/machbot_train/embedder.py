@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 from tokenizers import Tokenizer
-from transformers import BertModel, PreTrainedModel
+from transformers import BertConfig, BertModel, PreTrainedModel
 
 from machbot_fn.labels import EMBEDDER_ID
 from machbot_fn.models.manifest import EMBEDDING
@@ -168,6 +168,8 @@ def build_minilm_embedder(root: Path, *, current: bool = True, texts: int = 500)
 def tiny_encoder(vocab_size: int) -> BertModel:
     torch.manual_seed(SEED)
     config = random_config("bert", None, size="tiny", vocab_size=vocab_size, pad_token_id=0)
+    if not isinstance(config, BertConfig):
+        raise TypeError(f"expected a BertConfig, got {type(config).__name__}")
     return BertModel(config, add_pooling_layer=False).eval()
 
 

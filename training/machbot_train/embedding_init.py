@@ -9,6 +9,7 @@ Whatever is used is recorded in the trained model's provenance.
 from __future__ import annotations
 
 import torch
+from transformers import PreTrainedModel
 
 from machbot_train.bases import MINILM_DESCRIPTION, resolve_base
 
@@ -33,14 +34,16 @@ def describe(how: str) -> str:
     raise ValueError(f"unknown embedding init {how!r}; known: {', '.join(EMBEDDING_INITS)}")
 
 
-def init_embeddings(model: torch.nn.Module, how: str) -> str:
+def init_embeddings(model: PreTrainedModel, how: str) -> str:
     """Overwrite `model`'s input word embeddings as `how` says; returns the provenance description."""
     text = describe(how)
-    embeddings = model.get_input_embeddings()
-    vocab, dim = embeddings.weight.shape
+    weight = model.get_input_embeddings().weight
+    if not isinstance(weight, torch.Tensor):
+        raise TypeError(f"{type(model).__name__}'s input embeddings have no weight matrix")
+    vocab, dim = weight.shape
     projected = minilm_pca_embeddings(dim)
     if projected.shape[0] != vocab:
         raise ValueError(f"the model's vocabulary has {vocab} entries, MiniLM's {projected.shape[0]}: they must match")
     with torch.no_grad():
-        embeddings.weight.copy_(projected)
+        weight.copy_(projected)
     return text

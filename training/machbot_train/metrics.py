@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 from machbot_fn.labels import EMOTIONS
+
+T = TypeVar("T")
 
 
 def classification_scores(labels: Sequence[int], predictions: Sequence[int]) -> dict:
@@ -23,15 +26,15 @@ def classification_scores(labels: Sequence[int], predictions: Sequence[int]) -> 
     }
 
 
-def latency_ms(call: Callable[[str], object], texts: Iterable[str], warmup: int = 5) -> dict:
-    """Per-call wall time in ms (p50, p95, mean) over `texts`, after a few untimed warm-up calls."""
-    texts = list(texts)
-    for text in texts[:warmup]:
-        call(text)
+def latency_ms(call: Callable[[T], object], inputs: Iterable[T], warmup: int = 5) -> dict:
+    """Per-call wall time in ms (p50, p95, mean) over `inputs`, after a few untimed warm-up calls."""
+    items = list(inputs)
+    for item in items[:warmup]:
+        call(item)
     times = []
-    for text in texts:
+    for item in items:
         t0 = time.perf_counter()
-        call(text)
+        call(item)
         times.append((time.perf_counter() - t0) * 1000)
     arr = np.asarray(times)
     return {

@@ -185,7 +185,7 @@ def export_t5_cache_onnx(model: T5ForConditionalGeneration, out_dir: Path) -> tu
             "cross_v": {1: "batch", 3: "enc_seq"},
         },
     )
-    past = torch.zeros(cfg.num_decoder_layers, 2, cfg.num_heads, 3, cfg.d_kv)
+    past = torch.zeros(cfg.num_decoder_layers or cfg.num_layers, 2, cfg.num_heads, 3, cfg.d_kv)
     kv_axes = {1: "batch", 3: "past_seq"}
     step = _export(
         T5DecoderStep(model),

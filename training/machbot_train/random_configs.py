@@ -121,7 +121,7 @@ def random_config(arch: str, base: ResolvedBase | None = None, size: str = "smal
     vocab_size = _vocab_size(base, kw)
     pad = int(kw.pop("pad_token_id", base.pad_token_id if base is not None else 0))
     if arch == "mobilebert":
-        sizes = dict(_TINY_MOBILEBERT if size == "tiny" else _SMALL_MOBILEBERT)
+        sizes: dict[str, Any] = dict(_TINY_MOBILEBERT if size == "tiny" else _SMALL_MOBILEBERT)
         sizes.update({k: kw.pop(k) for k in list(kw) if k in sizes})
         return MobileBertConfig(
             **sizes, vocab_size=vocab_size, pad_token_id=pad, max_position_embeddings=MAX_POSITIONS, **kw
@@ -135,14 +135,15 @@ def t5_config(vocab_size: int, size: str = "small", **kw: Any) -> T5Config:
     """The replier's T5: T5 special ids (pad 0 = decoder start, eos 1), tied embeddings, ReLU FFN."""
     if size not in ("small", "tiny"):
         raise ValueError(f"size must be 'small' or 'tiny', got {size!r}")
-    sizes = dict(TINY_T5 if size == "tiny" else SMALL_T5)
-    sizes.update(kw)
-    return T5Config(
-        vocab_size=vocab_size,
-        pad_token_id=0,
-        eos_token_id=1,
-        decoder_start_token_id=0,
-        feed_forward_proj="relu",
-        tie_word_embeddings=True,
-        **{"dropout_rate": 0.1, **sizes},
-    )
+    fields: dict[str, Any] = {
+        "vocab_size": vocab_size,
+        "pad_token_id": 0,
+        "eos_token_id": 1,
+        "decoder_start_token_id": 0,  # generic config fields T5Config passes on to PretrainedConfig
+        "feed_forward_proj": "relu",
+        "tie_word_embeddings": True,
+        "dropout_rate": 0.1,
+        **(TINY_T5 if size == "tiny" else SMALL_T5),
+        **kw,
+    }
+    return T5Config(**fields)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 from tokenizers import Tokenizer
-from transformers import AutoModelForSequenceClassification
+from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
 from machbot_fn.labels import EMOTIONS
 from machbot_fn.models.classifier import EmotionClassifier
@@ -125,7 +125,7 @@ def _training_set(cfg: RetrainConfig, reports: EmotionSplit) -> EmotionSplit:
     return EmotionSplit(texts, labels)
 
 
-def fine_tune(cfg: RetrainConfig, reports: EmotionSplit, log: RunLog) -> tuple[torch.nn.Module, Tokenizer]:
+def fine_tune(cfg: RetrainConfig, reports: EmotionSplit, log: RunLog) -> tuple[PreTrainedModel, Tokenizer]:
     if not (Path(cfg.checkpoint) / "config.json").is_file() or not (Path(cfg.checkpoint) / "tokenizer.json").is_file():
         raise RetrainError(f"{cfg.checkpoint} is not a trained model directory (config.json + tokenizer.json)")
     torch.set_num_threads(cfg.threads)

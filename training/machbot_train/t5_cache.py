@@ -17,6 +17,8 @@ generate().
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from transformers import T5ForConditionalGeneration
 
@@ -24,7 +26,7 @@ from transformers import T5ForConditionalGeneration
 class T5CrossKV(torch.nn.Module):
     def __init__(self, model: T5ForConditionalGeneration) -> None:
         super().__init__()
-        self.blocks = model.decoder.block
+        self.blocks: Any = model.decoder.block  # T5Block modules, reached by attribute (torch types them as Module)
         self.heads = model.config.num_heads
         self.d_kv = model.config.d_kv
 
@@ -43,14 +45,14 @@ class T5DecoderStep(torch.nn.Module):
         super().__init__()
         cfg = model.config
         self.embed = model.decoder.embed_tokens
-        self.blocks = model.decoder.block
+        self.blocks: Any = model.decoder.block  # T5Block modules, reached by attribute (torch types them as Module)
         self.final_norm = model.decoder.final_layer_norm
         self.lm_head = model.lm_head
         self.heads = cfg.num_heads
         self.d_kv = cfg.d_kv
         self.output_scale = cfg.d_model**-0.5 if getattr(cfg, "scale_decoder_outputs", cfg.tie_word_embeddings) else 1.0
 
-    def _position_bias(self, past: torch.Tensor) -> torch.Tensor:
+    def _position_bias(self, past: int) -> torch.Tensor:
         """[1, heads, 1, past + 1]: the bias of the query at position `past` towards keys 0..past."""
         attn = self.blocks[0].layer[0].SelfAttention
         relative = torch.arange(past + 1, dtype=torch.long) - past

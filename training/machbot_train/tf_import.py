@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -137,7 +138,7 @@ def import_tf_classifier(
             quantize_int8(fp32_dir / "model.onnx", version_dir / "model.onnx", per_channel=per_channel)
             for directory in (fp32_dir, version_dir):
                 source.tokenizer.save(str(directory / "tokenizer.json"))
-            fields = {
+            fields: dict[str, Any] = {
                 "id": model_id,
                 "version": version,
                 "task": CLASSIFICATION,

@@ -10,6 +10,7 @@ handler for `Erfc` (ONNX has no such operator), so it is rewritten here as `1 - 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ def _erfc_as_one_minus_erf(ctx: Any, node: Any, name: str, args: list[Any]) -> A
     return node
 
 
-CUSTOM_OP_HANDLERS = {"Erfc": (_erfc_as_one_minus_erf, [])}
+CUSTOM_OP_HANDLERS: dict[str, tuple[Callable[..., Any], list[Any]]] = {"Erfc": (_erfc_as_one_minus_erf, [])}
 
 
 def converter_description() -> str:

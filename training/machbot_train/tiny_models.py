@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForSequenceClassification, T5ForConditionalGeneration
+from transformers import AutoModelForSequenceClassification, PreTrainedModel, T5ForConditionalGeneration
 
 from machbot_fn.labels import EMOTIONS, REPLIER_ID
 from machbot_train.bundle import ExportOptions, package_classifier, package_replier
@@ -33,7 +33,7 @@ def _tiny_provenance(what: str) -> dict:
     }
 
 
-def tiny_classifier_model(arch: str, vocab_size: int) -> torch.nn.Module:
+def tiny_classifier_model(arch: str, vocab_size: int) -> PreTrainedModel:
     if arch not in CLASSIFIER_ARCHS:
         raise ValueError(f"unknown classifier architecture {arch!r}; expected one of {', '.join(CLASSIFIER_ARCHS)}")
     torch.manual_seed(SEED)

@@ -65,7 +65,8 @@ def build_hf_checkpoint(directory: Path, arch: str = "bert") -> Path:
     vocab = _vocab_lines()
     config = _hf_config(transformers, arch, len(vocab))
     tf.keras.utils.set_random_seed(SEED)
-    model = transformers.TFAutoModelForSequenceClassification.from_config(config)
+    # transformers 4.x in .venv-tf; the type checker sees .venv's 5.x, which has no TF classes.
+    model = transformers.TFAutoModelForSequenceClassification.from_config(config)  # type: ignore[attr-defined]
     model(model.dummy_inputs)
     directory.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(directory))

@@ -54,7 +54,7 @@ def target_config(arch: str, src: BertConfig, **extra) -> PretrainedConfig:
         # RoBERTa counts positions from padding_idx + 1, so it needs that many extra rows.
         return RobertaConfig(
             **kw,
-            max_position_embeddings=src.max_position_embeddings + src.pad_token_id + 1,
+            max_position_embeddings=src.max_position_embeddings + (src.pad_token_id or 0) + 1,
             type_vocab_size=1,
             bos_token_id=101,
             eos_token_id=102,

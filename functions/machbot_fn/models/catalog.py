@@ -105,7 +105,8 @@ def record_routing(db: firestore.Client, model_id: str, routing: Routing) -> Non
     db.collection(COLLECTION).document(model_id).set(
         # Listing the fields replaces `routing` whole: a cleared canary must disappear, not be merged into.
         {"id": model_id, "routing": routing.to_dict(), "updatedAt": firestore.SERVER_TIMESTAMP},
-        merge=["id", "routing", "updatedAt"],
+        # The client takes field paths here (its docstring says so); its annotation only says bool.
+        merge=["id", "routing", "updatedAt"],  # type: ignore[arg-type]
     )
 
 

@@ -28,7 +28,8 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     x = np.asarray(logits, dtype=np.float64)
     x = x - np.max(x, axis=-1, keepdims=True)
     e = np.exp(x)
-    return e / np.sum(e, axis=-1, keepdims=True)
+    probs: np.ndarray = e / np.sum(e, axis=-1, keepdims=True)
+    return probs
 
 
 class EmotionClassifier(TextGraph):

@@ -22,7 +22,8 @@ SMOKE_TEXTS = ("smoke test: i feel fine today", "a second, different sentence")
 def normalize_rows(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (all-zero rows stay zero)."""
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+    unit: np.ndarray = (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+    return unit
 
 
 class SentenceEmbedder(TextGraph):
@@ -39,7 +40,8 @@ class SentenceEmbedder(TextGraph):
         return normalize_rows(self.run(texts, self.dim, "embeddings"))
 
     def __call__(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+        vector: np.ndarray = self.embed([text])[0]
+        return vector
 
     def smoke_test(self) -> None:
         """Two texts give finite unit vectors of the manifest's size: else the version must not serve."""

@@ -119,7 +119,7 @@ class TextGraph:
         feeds = {"input_ids": input_ids, "attention_mask": mask}
         if self._token_types:
             feeds["token_type_ids"] = np.zeros_like(input_ids)
-        (rows,) = self.session.run([self._output], feeds)
+        rows: np.ndarray = self.session.run([self._output], feeds)[0]
         if rows.ndim != 2 or rows.shape[1] != width:
             raise ModelUnavailable(
                 f"model {self.manifest.id} returned {what} of shape {rows.shape}, expected [batch, {width}]"

@@ -122,7 +122,8 @@ def claim(
         return Claim(data, decision.attempt, decision.lease_until)
 
     try:
-        return run(db.transaction())
+        outcome: Claim | Skip = run(db.transaction())
+        return outcome
     except (gexc.Aborted, gexc.Cancelled):
         # Lock contention (the emulator also cancels the waiting call). Safe to stand back: the
         # message is either claimed by the winner or still unclaimed, and the sweeper finds it.
@@ -182,7 +183,7 @@ def stale_messages(
     created_before: datetime,
     limit: int = 100,
     include_expired_leases: bool = True,
-) -> list[firestore.DocumentSnapshot]:
+) -> list[firestore.DocumentSnapshot[firestore.DocumentReference]]:
     """Messages stuck in processing with an expired lease, or never claimed at all.
 
     Unclaimed messages have no `status` (Firestore cannot query a missing field), so those are found

@@ -38,7 +38,8 @@ def encode_vector(vector: np.ndarray) -> bytes:
 
 
 def decode_vector(raw: bytes) -> np.ndarray:
-    return normalize_rows(np.frombuffer(raw, dtype=VECTOR_DTYPE).astype(np.float32)[None, :])[0]
+    vector: np.ndarray = normalize_rows(np.frombuffer(raw, dtype=VECTOR_DTYPE).astype(np.float32)[None, :])[0]
+    return vector
 
 
 def public_doc(text: str, emotion: str) -> dict[str, Any]:

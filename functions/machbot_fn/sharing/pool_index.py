@@ -176,8 +176,9 @@ class ThoughtIndex:
             scores[invalid] = -np.inf
             top = np.argpartition(-scores, k)[:k] if k < n else np.arange(n)
             top = top[np.argsort(-scores[top], kind="stable")]
-            return [
-                Match(shelf.ids[i], shelf.texts[i], float(scores[i]))  # type: ignore[arg-type]
-                for i in top
-                if np.isfinite(scores[i]) and scores[i] >= min_score
-            ]
+            found = []
+            for i in top:
+                thought_id, text = shelf.ids[i], shelf.texts[i]  # None only on dead rows, scored -inf
+                if thought_id is not None and text is not None and np.isfinite(scores[i]) and scores[i] >= min_score:
+                    found.append(Match(thought_id, text, float(scores[i])))
+            return found

@@ -50,9 +50,8 @@ class LivePool:
         if not self._lock.acquire(blocking=not self._loaded):
             return 0  # another thread is refreshing: search the copy as it is
         try:
-            query = self.db.collection(THOUGHT_INDEX)
-            if self._cursor is not None:
-                query = query.where(filter=firestore.FieldFilter("updatedAt", ">=", self._cursor))
+            pool = self.db.collection(THOUGHT_INDEX)
+            query = pool.where(filter=firestore.FieldFilter("updatedAt", ">=", self._cursor)) if self._cursor else pool
             read = 0
             for snap in query.order_by("updatedAt").stream():
                 read += 1

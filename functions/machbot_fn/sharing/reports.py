@@ -54,6 +54,8 @@ def handle_report(db: firestore.Client, thought_id: str, threshold: int) -> str:
             tx.update(message_ref, {"shareBlocked": True})
         return HIDDEN, True
 
+    outcome: str
+    hid: bool
     outcome, hid = run(db.transaction())
     if hid:
         retract(db, thought_id)

@@ -56,9 +56,10 @@ def _emotion(data: dict[str, Any]) -> str | None:
 
 def wants_sharing(data: dict[str, Any]) -> bool:
     """The owner asked to share, and there is an answered message with an emotion to share."""
-    status = data.get("status") if isinstance(data.get("status"), dict) else {}
+    status = data.get("status")
     return (
         data.get("share") is True
+        and isinstance(status, dict)
         and status.get("state") == DONE
         and isinstance(data.get("text"), str)
         and _emotion(data) is not None
