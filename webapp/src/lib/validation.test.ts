@@ -1,5 +1,51 @@
 import { describe, expect, it } from "vitest";
+// Read as text and parsed here: the lone surrogates of some cases are beyond the bundler's JSON reader.
+import specText from "../../../tests/contract/message_text.json?raw";
 import { MAX_MESSAGE_LENGTH, formatCounter, isSendKey, validateMessage } from "./validation";
+
+// The cases the function's contract is held to as well (tests/unit/test_message_text_agreement.py).
+interface TextCase {
+  name: string;
+  ok: boolean;
+  text?: string;
+  repeat?: string;
+  times?: number;
+  suffix?: string;
+}
+
+const spec = JSON.parse(specText) as { maxLength: number; refusedCodePointRanges: [number, number][]; cases: TextCase[] };
+
+function caseText(c: TextCase): string {
+  return c.text ?? (c.repeat ?? "").repeat(c.times ?? 0) + (c.suffix ?? "");
+}
+
+describe("the composer and the function's contract agree", () => {
+  it("has the contract's length limit", () => {
+    expect(MAX_MESSAGE_LENGTH).toBe(spec.maxLength);
+  });
+
+  it.each(spec.cases)("$name", (c) => {
+    expect(validateMessage(caseText(c)).ok).toBe(c.ok);
+  });
+
+  it("refuses exactly the characters the contract refuses", () => {
+    const refused = new Set<number>();
+    for (const [low, high] of spec.refusedCodePointRanges) for (let cp = low; cp <= high; cp++) refused.add(cp);
+    const disagree: string[] = [];
+    for (let cp = 0; cp < 0x10000; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue; // surrogates: the cases above
+      if (validateMessage(`a${String.fromCharCode(cp)}b`).ok === refused.has(cp)) disagree.push(cp.toString(16));
+    }
+    expect(disagree).toEqual([]);
+  });
+
+  it("names a refused control character with the words it uses for lone surrogates", () => {
+    const bell = validateMessage("hello\u0007 I feel sad");
+    expect(bell).toMatchObject({ ok: false, problem: "invalid-characters" });
+    expect(bell.message).toBe("Message contains invalid characters (U+0007); remove them to send.");
+    expect(validateMessage("abc\uD83D").message).toBe("Message contains invalid characters (U+D83D); remove them to send.");
+  });
+});
 
 describe("validateMessage", () => {
   it("accepts ordinary text and returns it trimmed", () => {

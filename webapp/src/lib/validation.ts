@@ -18,6 +18,15 @@ export interface ValidationResult {
 // A high surrogate not followed by a low one, or a low surrogate not preceded by a high one:
 // such strings are not valid UTF-8 and the backend would reject them.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// Control characters (Unicode category Cc) other than tab, line feed and carriage return: the
+// function's contract refuses them (they hide content), so the composer refuses them first.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+
+/** "U+0007": how a refused character is named to the user. */
+function codePointName(ch: string): string {
+  return `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+}
 
 export function validateMessage(raw: string): ValidationResult {
   const text = raw.trim();
@@ -35,13 +44,14 @@ export function validateMessage(raw: string): ValidationResult {
       message: `Message is too long: ${length}/${MAX_MESSAGE_LENGTH} characters (remove ${over}).`,
     };
   }
-  if (LONE_SURROGATE.test(text)) {
+  const bad = LONE_SURROGATE.exec(text) ?? CONTROL.exec(text);
+  if (bad) {
     return {
       ok: false,
       text,
       length,
       problem: "invalid-characters",
-      message: "Message contains invalid characters.",
+      message: `Message contains invalid characters (${codePointName(bad[0])}); remove them to send.`,
     };
   }
   return { ok: true, text, length, problem: null, message: null };
