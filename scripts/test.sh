@@ -14,6 +14,8 @@ echo "==> the function's own unit tests, in its runtime (functions/venv: no torc
 PYTHONPATH=functions functions/venv/bin/python -m pytest -q -p no:cacheprovider tests/function
 source .emulators/env.sh
 if [ -f webapp/package.json ]; then
+  echo "==> web app lint (ESLint: typescript-eslint, React hooks rules)"
+  npm run lint --prefix webapp --silent
   echo "==> building the web app"
   npm run build --prefix webapp --silent
   echo "==> web app unit tests (vitest)"

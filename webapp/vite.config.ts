@@ -27,7 +27,8 @@ export default defineConfig({
   server: { host: "127.0.0.1", port: 5173, strictPort: false },
   preview: { host: "127.0.0.1", port: 4173 },
   test: {
-    include: ["src/**/*.test.ts"],
+    // Logic in *.test.ts (node); components in *.test.tsx (jsdom, per file: `@vitest-environment jsdom`).
+    include: ["src/**/*.test.ts", "src/**/*.test.tsx"],
     environment: "node",
   },
 });

@@ -4,7 +4,7 @@ import { connectFirestoreEmulator, getFirestore, type Firestore } from "firebase
 import { resolveConfig, type AppConfig } from "./lib/config";
 
 export const config: AppConfig = resolveConfig(
-  import.meta.env as Record<string, string | undefined>,
+  import.meta.env,
   window.location.hostname,
   window.location.search,
 );

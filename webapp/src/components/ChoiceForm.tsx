@@ -6,6 +6,8 @@ interface Props {
   /** The text before the select, e.g. "The right emotion is". */
   label: string;
   options: readonly { value: string; label: string }[];
+  /** The choice the form opens with ("" for none). */
+  initial?: string;
   isValid: (value: string) => boolean;
   onSubmit: (value: string) => Promise<void>;
   onCancel: () => void;
@@ -14,9 +16,10 @@ interface Props {
   testIds: { select: string; submit: string };
 }
 
-/** An inline "pick one, then Report / Cancel" form: the wrong-emotion report and the report on a shared thought. */
-export function ChoiceForm({ name, label, options, isValid, onSubmit, onCancel, failure, testIds }: Props) {
-  const [choice, setChoice] = useState<string>("");
+/** An inline "pick one, then Report / Cancel" form: the wrong-emotion report and the report on a shared thought.
+ * Escape cancels, as Cancel does. */
+export function ChoiceForm({ name, label, options, initial = "", isValid, onSubmit, onCancel, failure, testIds }: Props) {
+  const [choice, setChoice] = useState<string>(initial);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const selectId = useId();
@@ -36,7 +39,17 @@ export function ChoiceForm({ name, label, options, isValid, onSubmit, onCancel, 
   };
 
   return (
-    <form className="feedback-form" onSubmit={submit} aria-label={name}>
+    <form
+      className="feedback-form"
+      onSubmit={(e) => void submit(e)}
+      aria-label={name}
+      onKeyDown={(e) => {
+        if (e.key !== "Escape" || busy) return;
+        e.preventDefault();
+        e.stopPropagation(); // the drawer also closes on Escape: this one is for the form
+        onCancel();
+      }}
+    >
       <label htmlFor={selectId}>{label}</label>
       <select id={selectId} data-testid={testIds.select} value={choice} onChange={(e) => setChoice(e.target.value)} autoFocus>
         <option value="" disabled>

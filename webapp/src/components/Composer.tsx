@@ -14,6 +14,8 @@ export interface SendOptions {
 
 interface Props {
   onSend: (text: string, options: SendOptions) => Promise<void>;
+  /** The conversation being written to: each keeps its own draft (text and share choice). */
+  draftKey: string | null;
   disabled?: boolean;
   /** Rendered above the text box (the model picker). */
   toolbar?: ReactNode;
@@ -21,12 +23,34 @@ interface Props {
 
 const MAX_HEIGHT_PX = 200;
 
-/** The message box: validation mirroring the rules, a live counter, Enter sends, Shift+Enter adds a line. */
-export const Composer = forwardRef<ComposerHandle, Props>(function Composer({ onSend, disabled, toolbar }, ref) {
-  const [text, setText] = useState("");
-  const [sendError, setSendError] = useState<string | null>(null);
-  const [share, setShare] = useState(false);
+interface Draft {
+  text: string;
+  share: boolean;
+}
+
+const EMPTY_DRAFT: Draft = { text: "", share: false };
+
+/** The message box: validation mirroring the rules, a live counter, Enter sends, Shift+Enter adds a line.
+ * A draft belongs to its conversation: switching conversations shows that conversation's draft. */
+export const Composer = forwardRef<ComposerHandle, Props>(function Composer({ onSend, draftKey, disabled, toolbar }, ref) {
+  const [drafts, setDrafts] = useState<ReadonlyMap<string, Draft>>(new Map());
+  const [sendError, setSendError] = useState<{ key: string | null; message: string } | null>(null);
   const area = useRef<HTMLTextAreaElement>(null);
+  const { text, share } = (draftKey !== null && drafts.get(draftKey)) || EMPTY_DRAFT;
+
+  /** Change the draft of conversation `key` (by default the one on screen). */
+  const update = (change: Partial<Draft> | ((d: Draft) => Partial<Draft>), key: string | null = draftKey) => {
+    if (key === null) return;
+    setDrafts((all) => {
+      const before = all.get(key) ?? EMPTY_DRAFT;
+      const after = { ...before, ...(typeof change === "function" ? change(before) : change) };
+      const next = new Map(all);
+      if (after.text === "" && !after.share) next.delete(key);
+      else next.set(key, after);
+      return next;
+    });
+  };
+  const setText = (t: string) => update({ text: t });
   const v = validateMessage(text);
   const canSend = v.ok && !disabled;
 
@@ -37,6 +61,7 @@ export const Composer = forwardRef<ComposerHandle, Props>(function Composer({ on
       area.current?.focus();
     },
   }));
+  const shownError = sendError && sendError.key === draftKey ? sendError.message : null;
 
   // Grow with the content up to a maximum height.
   useLayoutEffect(() => {
@@ -50,14 +75,13 @@ export const Composer = forwardRef<ComposerHandle, Props>(function Composer({ on
     if (!canSend) return;
     const toSend = v.text;
     const shared = share;
-    setText("");
-    setShare(false); // sharing is chosen message by message
+    const key = draftKey;
+    update({ text: "", share: false }); // sharing is chosen message by message
     setSendError(null);
     onSend(toSend, { share: shared }).catch((e: unknown) => {
-      // Give the text (and the choice to share it) back so nothing is lost.
-      setText((cur) => (cur === "" ? toSend : cur));
-      setShare(shared);
-      setSendError(e instanceof Error ? e.message : "The message could not be sent.");
+      // Give the text (and the choice to share it) back to its conversation so nothing is lost.
+      update((d) => (d.text === "" ? { text: toSend, share: shared } : {}), key);
+      setSendError({ key, message: e instanceof Error ? e.message : "The message could not be sent." });
     });
   };
 
@@ -110,14 +134,14 @@ export const Composer = forwardRef<ComposerHandle, Props>(function Composer({ on
               {v.message}
             </span>
           )}
-          {sendError && (
+          {shownError && (
             <span className="composer-error is-error" data-testid="send-error" role="alert">
-              Not sent: {sendError}
+              Not sent: {shownError}
             </span>
           )}
         </span>
         <label className="share-switch composer-share" title="Let people with a similar thought read this text; never who wrote it">
-          <input type="checkbox" role="switch" data-testid="composer-share" checked={share} onChange={(e) => setShare(e.target.checked)} />
+          <input type="checkbox" role="switch" data-testid="composer-share" checked={share} onChange={(e) => update({ share: e.target.checked })} />
           <span>Share anonymously</span>
         </label>
         <span id="composer-help" className="composer-help">

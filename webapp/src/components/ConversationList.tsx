@@ -7,10 +7,13 @@ interface Props {
   selectedId: string | null;
   draftId: string | null;
   now: number;
+  /** Every message is loaded: counts are exact and there are no older conversations to show. */
+  complete: boolean;
   onSelect: (id: string) => void;
+  onMore: () => void;
 }
 
-export function ConversationList({ conversations, selectedId, draftId, now, onSelect }: Props) {
+export function ConversationList({ conversations, selectedId, draftId, now, complete, onSelect, onMore }: Props) {
   const showDraft = draftId !== null && !conversations.some((c) => c.id === draftId);
   return (
     <ul className="conv-list" data-testid="conversation-list">
@@ -47,13 +50,21 @@ export function ConversationList({ conversations, selectedId, draftId, now, onSe
             <span className="conv-body">
               <span className="conv-title">{c.title}</span>
               <span className="conv-sub">
-                {formatRelative(c.lastActivityMs, now)} · {c.messages.length} {c.messages.length === 1 ? "message" : "messages"}
+                {formatRelative(c.lastActivityMs, now)}
+                {complete && ` · ${c.messages.length} ${c.messages.length === 1 ? "message" : "messages"}`}
               </span>
             </span>
           </button>
         </li>
       ))}
       {!showDraft && conversations.length === 0 && <li className="conv-empty">No conversations yet.</li>}
+      {!complete && (
+        <li className="older">
+          <button type="button" className="btn btn-small btn-ghost" data-testid="older-conversations" onClick={onMore}>
+            Show older conversations
+          </button>
+        </li>
+      )}
     </ul>
   );
 }

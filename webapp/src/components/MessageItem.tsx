@@ -13,11 +13,12 @@ interface Props {
   message: ChatMessage;
   now: number;
   timeoutMs: number;
-  firstSeenMs: number | null;
   onResend: (m: ChatMessage) => Promise<void>;
   onFeedback: (m: ChatMessage, label: Emotion) => Promise<void>;
   onShare: (m: ChatMessage, share: boolean) => Promise<void>;
   onReport: (thoughtId: string, reason: ReportReason) => Promise<void>;
+  /** The browser is online: offline, a waiting message says why it waits, not "taking longer". */
+  online: boolean;
 }
 
 function ResendButton({ message, onResend }: Pick<Props, "message" | "onResend">) {
@@ -33,7 +34,7 @@ function ResendButton({ message, onResend }: Pick<Props, "message" | "onResend">
   };
   if (state === "sent") return <span className="muted small">Sent again ↓</span>;
   return (
-    <button type="button" className="btn btn-small btn-secondary" data-testid="resend" onClick={click} disabled={state === "busy"}>
+    <button type="button" className="btn btn-small btn-secondary" data-testid="resend" onClick={() => void click()} disabled={state === "busy"}>
       <RetryIcon /> {state === "failed" ? "Resend failed, try again" : "Resend"}
     </button>
   );
@@ -43,14 +44,14 @@ export const MessageItem = memo(function MessageItem({
   message,
   now,
   timeoutMs,
-  firstSeenMs,
   onResend,
   onFeedback,
   onShare,
   onReport,
+  online,
 }: Props) {
   const state = effectiveState(message);
-  const overdue = isOverdue(message, now, timeoutMs, firstSeenMs);
+  const overdue = isOverdue(message, now, timeoutMs, message.firstSeenMs ?? null);
   const time = formatMessageTime(message.pendingWrite && message.createdAtMs == null ? null : message.createdAtMs);
 
   return (
@@ -62,7 +63,7 @@ export const MessageItem = memo(function MessageItem({
           </p>
         </div>
         <div className="msg-meta">
-          {message.pendingWrite ? "sending…" : time}
+          {message.pendingWrite ? (online ? "sending…" : "waiting for the connection") : time}
           <span aria-hidden="true"> · </span>
           <span className="msg-model">{message.model}</span>
         </div>
@@ -73,7 +74,16 @@ export const MessageItem = memo(function MessageItem({
         <div className="avatar" aria-hidden="true">m</div>
         <div className="bubble bubble-bot">
           {(state === "pending" || state === "processing") &&
-            (overdue ? (
+            (!online ? (
+              <div className="slow" role="status" data-testid="typing" data-offline="true">
+                <span className="status-icon" aria-hidden="true">!</span>
+                <p>
+                  {message.pendingWrite
+                    ? "You are offline. This message will be sent when the connection is back."
+                    : "You are offline. The answer will show when the connection is back."}
+                </p>
+              </div>
+            ) : overdue ? (
               <div className="slow" role="status" data-testid="typing" data-overdue="true">
                 <span className="status-icon" aria-hidden="true">!</span>
                 <p>This is taking longer than usual…</p>
@@ -104,7 +114,9 @@ export const MessageItem = memo(function MessageItem({
                   <EmotionBars emotion={message.emotion} />
                 </div>
               )}
-              {message.similar && message.similar.length > 0 && <SimilarThoughts thoughts={message.similar} onReport={onReport} />}
+              {/* Mounted whenever the message is answered: a thought taken off after a report (hidden by it,
+                  say) must not take the reporter's thank-you with it. */}
+              <SimilarThoughts thoughts={message.similar ?? []} onReport={onReport} />
               <p className="served-by" data-testid="served-by">
                 {formatServedBy(message)}
               </p>

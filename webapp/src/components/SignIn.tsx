@@ -41,7 +41,7 @@ export function SignIn({ config }: { config: AppConfig }) {
 
         <div className="signin-actions">
           {google && (
-            <button type="button" className="btn btn-primary btn-block" data-testid="sign-in-google" onClick={run("google", signInWithGoogle)} disabled={busy !== null}>
+            <button type="button" className="btn btn-primary btn-block" data-testid="sign-in-google" onClick={() => void run("google", signInWithGoogle)()} disabled={busy !== null}>
               {busy === "google" ? "Signing in…" : "Continue with Google"}
             </button>
           )}
@@ -50,7 +50,7 @@ export function SignIn({ config }: { config: AppConfig }) {
               type="button"
               className={`btn btn-block ${google ? "btn-secondary" : "btn-primary"}`}
               data-testid="sign-in-guest"
-              onClick={run("guest", signInAsGuest)}
+              onClick={() => void run("guest", signInAsGuest)()}
               disabled={busy !== null}
             >
               {busy === "guest" ? "Signing in…" : "Continue as guest"}
@@ -71,14 +71,32 @@ export function SignIn({ config }: { config: AppConfig }) {
               }}
             >
               <label htmlFor="signin-email">Email</label>
-              <input id="signin-email" type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} required data-testid="sign-in-email" />
+              <input
+                id="signin-email"
+                type="email"
+                autoComplete="email"
+                value={email}
+                onChange={(e) => {
+                  setEmail(e.target.value);
+                  setError(null);
+                }}
+                onInvalid={() => setError(null)}
+                required
+                data-testid="sign-in-email"
+              />
               <label htmlFor="signin-password">Password</label>
               <input
                 id="signin-password"
                 type="password"
                 autoComplete="current-password"
                 value={password}
-                onChange={(e) => setPassword(e.target.value)}
+                onChange={(e) => {
+                  setPassword(e.target.value);
+                  setError(null);
+                }}
+                // The browser refused the form (a too-short password, say) and says why at the field: an
+                // earlier error from the server would contradict it. Editing a field clears it too.
+                onInvalid={() => setError(null)}
                 required
                 minLength={6}
                 data-testid="sign-in-password"
@@ -92,7 +110,7 @@ export function SignIn({ config }: { config: AppConfig }) {
                   className="btn btn-ghost"
                   disabled={busy !== null || !email || password.length < 6}
                   data-testid="sign-up-email"
-                  onClick={run("create", () => signInWithEmail(email, password, true))}
+                  onClick={() => void run("create", () => signInWithEmail(email, password, true))()}
                 >
                   {busy === "create" ? "Creating…" : "Create account"}
                 </button>

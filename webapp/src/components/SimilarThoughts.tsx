@@ -1,5 +1,13 @@
 import { useState } from "react";
-import { REPORT_REASONS, isReportReason, similarityText, visibleSimilar, type ReportReason } from "../lib/sharing";
+import {
+  NOTHING_REPORTED,
+  REPORT_REASONS,
+  isReportReason,
+  similarityText,
+  visibleSimilar,
+  withReport,
+  type ReportReason,
+} from "../lib/sharing";
 import type { SimilarThought } from "../lib/types";
 import { ChoiceForm } from "./ChoiceForm";
 
@@ -8,15 +16,16 @@ interface Props {
   onReport: (thoughtId: string, reason: ReportReason) => Promise<void>;
 }
 
-/** "Others felt this too": thoughts other people shared with the same emotion, closest first. */
+/** "Others felt this too": thoughts other people shared with the same emotion, closest first.
+ * After a report the thank-you stays, even when the thought (or the whole list) is gone. */
 export function SimilarThoughts({ thoughts, onReport }: Props) {
-  const [reported, setReported] = useState<ReadonlySet<string>>(new Set());
+  const [reported, setReported] = useState(NOTHING_REPORTED);
   const visible = visibleSimilar(thoughts, reported);
-  if (visible.length === 0 && reported.size === 0) return null;
+  if (visible.length === 0 && reported.ids.size === 0) return null;
 
-  const report = async (id: string, reason: ReportReason) => {
-    await onReport(id, reason);
-    setReported((r) => new Set([...r, id]));
+  const report = async (thought: SimilarThought, reason: ReportReason) => {
+    await onReport(thought.id, reason);
+    setReported((r) => withReport(r, thought));
   };
 
   return (
@@ -25,11 +34,11 @@ export function SimilarThoughts({ thoughts, onReport }: Props) {
       {visible.length > 0 && (
         <ul className="similar-list">
           {visible.map((t) => (
-            <SimilarItem key={t.id} thought={t} onReport={(reason) => report(t.id, reason)} />
+            <SimilarItem key={t.id} thought={t} onReport={(reason) => report(t, reason)} />
           ))}
         </ul>
       )}
-      {reported.size > 0 && (
+      {reported.ids.size > 0 && (
         <p className="similar-thanks" role="status" data-testid="report-thanks">
           Thank you for reporting. Reported thoughts are hidden from everyone once several people report them.
         </p>

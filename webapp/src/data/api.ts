@@ -1,6 +1,9 @@
 import {
+  EmailAuthProvider,
   GoogleAuthProvider,
   createUserWithEmailAndPassword,
+  linkWithCredential,
+  linkWithPopup,
   signInAnonymously,
   signInWithEmailAndPassword,
   signInWithPopup,
@@ -75,18 +78,42 @@ export async function signInWithGoogle(): Promise<void> {
   await signInWithPopup(getServices().auth, new GoogleAuthProvider());
 }
 
+/** The signed-in user, or a readable error. */
+function currentUser() {
+  const user = getServices().auth.currentUser;
+  if (!user) throw new Error("You are not signed in any more.");
+  return user;
+}
+
+/**
+ * Keep a guest's history: link the anonymous account to an email and password. The uid stays the
+ * same, so every message stays where it is; the user can sign in with the email from then on.
+ */
+export async function keepGuestWithEmail(email: string, password: string): Promise<string> {
+  const { user } = await linkWithCredential(currentUser(), EmailAuthProvider.credential(email, password));
+  return user.email ?? email;
+}
+
+/** The same with a Google account (where Google sign-in is enabled). */
+export async function keepGuestWithGoogle(): Promise<string> {
+  const { user } = await linkWithPopup(currentUser(), new GoogleAuthProvider());
+  return user.email ?? user.displayName ?? "your Google account";
+}
+
 export async function signOutUser(): Promise<void> {
   await signOut(getServices().auth);
 }
 
 /** A short, human sentence for a Firebase error (auth or Firestore). */
 export function describeError(e: unknown): string {
-  const code = typeof e === "object" && e && "code" in e ? String((e as { code: unknown }).code) : "";
+  const code = typeof e === "object" && e && "code" in e ? String(e.code) : "";
   const known: Record<string, string> = {
     "auth/invalid-email": "That email address is not valid.",
     "auth/missing-password": "Enter a password.",
     "auth/weak-password": "The password must be at least 6 characters.",
     "auth/email-already-in-use": "An account with this email already exists. Sign in instead.",
+    "auth/credential-already-in-use": "That account already exists; a guest's conversations cannot be moved into it. Use another one.",
+    "auth/provider-already-linked": "This account already has a sign-in of that kind.",
     "auth/invalid-credential": "Wrong email or password.",
     "auth/wrong-password": "Wrong email or password.",
     "auth/user-not-found": "No account with this email. Create one instead.",

@@ -101,6 +101,9 @@ describe("resolveSelection", () => {
   it("keeps an empty draft selected", () => {
     expect(resolveSelection("draft", convs, "draft")).toBe("draft");
   });
+  it("keeps a conversation opened from the list when newer messages push it out of the recent ones", () => {
+    expect(resolveSelection("old", convs, null, "old")).toBe("old");
+  });
   it("falls back to the most recent conversation", () => {
     expect(resolveSelection("gone", convs, null)).toBe("b");
     expect(resolveSelection(null, convs, null)).toBe("b");

@@ -5,6 +5,11 @@ export const UNGROUPED = "__ungrouped__";
 
 export const TITLE_MAX = 60;
 
+/** Messages read at a time for the conversation list (the most recent ones) and for an open
+ * conversation (its newest, then older ones on request): what a screen needs, not the whole history. */
+export const CONVERSATIONS_PAGE = 50;
+export const MESSAGES_PAGE = 30;
+
 export interface Conversation {
   /** The conversationId, or UNGROUPED. */
   id: string;
@@ -91,14 +96,16 @@ export function newConversationId(): string {
 }
 
 /**
- * Which conversation to show: the selected one if it exists or is a fresh (empty) draft,
+ * Which conversation to show: the selected one if it exists, is a fresh (empty) draft or was opened
+ * from the list (it stays open even if newer messages elsewhere push it out of the recent ones),
  * otherwise the most recent conversation, otherwise null (the caller starts a new one).
  */
 export function resolveSelection(
   selected: string | null,
   conversations: readonly Conversation[],
   draftId: string | null,
+  opened: string | null = null,
 ): string | null {
-  if (selected && (selected === draftId || conversations.some((c) => c.id === selected))) return selected;
+  if (selected && (selected === draftId || selected === opened || conversations.some((c) => c.id === selected))) return selected;
   return conversations[0]?.id ?? null;
 }

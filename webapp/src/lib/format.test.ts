@@ -47,13 +47,32 @@ describe("formatMs / formatVersion", () => {
 });
 
 describe("formatServedBy", () => {
-  it("names classifier, version, total time and replier", () => {
+  it("names classifier, replier and what each time is", () => {
     const m = msg({
       id: "a",
-      servedBy: { classifier: { id: "bert", version: "3", sha256: "abc" }, replier: { id: "t5-small", version: "2" } },
-      timings: { fetchMs: 1, classifyMs: 4, generateMs: 300, totalMs: 412.4, coldStart: false },
+      servedBy: { classifier: { id: "bert", version: "3", sha256: "abc", members: [] }, replier: { id: "t5-small", version: "2" } },
+      timings: { fetchMs: 1, classifyMs: 4.2, generateMs: 300, totalMs: 412.4, coldStart: false },
     });
-    expect(formatServedBy(m)).toBe("answered by bert v3 · 412 ms · reply by t5-small v2");
+    expect(formatServedBy(m)).toBe("answered by bert v3 · reply by t5-small v2 · 412 ms on the server (emotion 4.2 ms, reply 300 ms)");
+  });
+  it("names every version the ensemble's answer came from", () => {
+    const m = msg({
+      id: "a",
+      model: "ensemble",
+      servedBy: {
+        classifier: {
+          id: "ensemble",
+          version: "bert@3+distilbert@20260101",
+          sha256: null,
+          members: [
+            { id: "bert", version: "3" },
+            { id: "distilbert", version: "20260101" },
+          ],
+        },
+        replier: { id: "t5", version: "1" },
+      },
+    });
+    expect(formatServedBy(m)).toBe("answered by ensemble of bert v3, distilbert v20260101 · reply by t5 v1");
   });
   it("marks cold starts and copes with missing parts", () => {
     const m = msg({
@@ -61,7 +80,7 @@ describe("formatServedBy", () => {
       model: "ensemble",
       timings: { fetchMs: null, classifyMs: null, generateMs: null, totalMs: 2100, coldStart: true },
     });
-    expect(formatServedBy(m)).toBe("answered by ensemble · 2100 ms (cold start)");
+    expect(formatServedBy(m)).toBe("answered by ensemble · 2100 ms on the server (cold start)");
   });
 });
 

@@ -29,15 +29,28 @@ function nameWithVersion(id: string, version: string | null | undefined): string
 
 /**
  * The provenance line of an answered message, e.g.
- * "answered by bert v3 · 412 ms · reply by t5-small v2".
+ * "answered by bert v3 · reply by t5-small v2 · 412 ms on the server (emotion 4 ms, reply 300 ms)";
+ * for the ensemble "answered by ensemble of bert v3, distilbert v1, … · …". The emotion time is the
+ * one the model picker shows as "emotion in … ms".
  */
 export function formatServedBy(m: Pick<ChatMessage, "servedBy" | "timings" | "model">): string {
   const classifier = m.servedBy?.classifier;
-  const parts = [`answered by ${classifier ? nameWithVersion(classifier.id, classifier.version) : m.model || "unknown model"}`];
-  const total = m.timings?.totalMs;
-  if (total != null) parts.push(`${Math.round(total)} ms${m.timings?.coldStart ? " (cold start)" : ""}`);
+  let who = classifier ? nameWithVersion(classifier.id, classifier.version) : m.model || "unknown model";
+  if (classifier && classifier.members.length > 0) {
+    who = `${classifier.id} of ${classifier.members.map((p) => nameWithVersion(p.id, p.version)).join(", ")}`;
+  }
+  const parts = [`answered by ${who}`];
   const replier = m.servedBy?.replier;
   if (replier) parts.push(`reply by ${nameWithVersion(replier.id, replier.version)}`);
+  const t = m.timings;
+  if (t?.totalMs != null) {
+    const steps = [
+      t.classifyMs != null ? `emotion ${formatMs(t.classifyMs)}` : null,
+      t.generateMs != null ? `reply ${formatMs(t.generateMs)}` : null,
+    ].filter(Boolean);
+    const detail = [t.coldStart ? "cold start" : null, ...steps].filter(Boolean).join(", ");
+    parts.push(`${formatMs(t.totalMs)} on the server${detail ? ` (${detail})` : ""}`);
+  }
   return parts.join(" · ");
 }
 

@@ -40,7 +40,7 @@ describe("pickableModels", () => {
 describe("modelOptionLabel", () => {
   it("shows name, version, accuracy, macro-F1 and latency", () => {
     const bert = catalog.find((m) => m.id === "bert")!;
-    expect(modelOptionLabel(bert)).toBe("BERT v3 · acc 93.1% · F1 89.0% · 4.2 ms");
+    expect(modelOptionLabel(bert)).toBe("BERT v3 · acc 93.1% · F1 89.0% · emotion in 4.2 ms");
   });
   it("marks untrained models", () => {
     expect(modelOptionLabel(catalog.find((m) => m.id === "mobilebert")!)).toBe("MobileBERT v1 · untrained");

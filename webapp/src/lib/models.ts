@@ -26,14 +26,15 @@ export function pickableModels(models: readonly CatalogModel[]): CatalogModel[] 
     .sort((a, b) => rank(a.id) - rank(b.id) || a.displayName.localeCompare(b.displayName) || a.id.localeCompare(b.id));
 }
 
-/** The text of a picker option, e.g. "BERT v3 · acc 93.1% · F1 89.0% · 4.2 ms · untrained". */
+/** The text of a picker option, e.g. "BERT v3 · acc 93.1% · F1 89.0% · emotion in 4.2 ms · untrained"
+ * (the time to classify one message, measured on one thread; the answer line shows the same step). */
 export function modelOptionLabel(m: CatalogModel): string {
   const head = [m.displayName, formatVersion(m.version)].filter(Boolean).join(" ");
   const parts = [head];
   const { accuracy, macroF1, latencyMs } = m.metrics;
   if (accuracy != null) parts.push(`acc ${formatPercent(accuracy, 1)}`);
   if (macroF1 != null) parts.push(`F1 ${formatPercent(macroF1, 1)}`);
-  if (latencyMs != null) parts.push(formatMs(latencyMs));
+  if (latencyMs != null) parts.push(`emotion in ${formatMs(latencyMs)}`);
   if (m.trained === false) parts.push("untrained");
   if (!isSelectable(m)) parts.push(`unavailable: ${m.statusReason || "invalid"}`);
   else if (m.status && m.status !== "serving") parts.push(m.status);

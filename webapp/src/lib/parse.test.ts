@@ -37,10 +37,22 @@ describe("parseMessage", () => {
     expect(m.emotion?.label).toBe("joy");
     expect(m.emotion?.scores).not.toHaveProperty("bogus");
     expect(m.reply).toEqual({ text: "Congratulations!", model: { id: "t5", version: "1" } });
-    expect(m.servedBy?.classifier).toEqual({ id: "bert", version: "3", sha256: "ab" });
+    expect(m.servedBy?.classifier).toEqual({ id: "bert", version: "3", sha256: "ab", members: [] });
     expect(m.servedBy?.replier).toEqual({ id: "t5", version: "1" });
     expect(m.timings?.totalMs).toBe(230);
     expect(m.feedback).toEqual({ label: "surprise", atMs: 2000 });
+  });
+
+  it("reads the ensemble's members, skipping malformed ones", () => {
+    const m = parseMessage("m4", {
+      servedBy: {
+        classifier: { id: "ensemble", version: "bert@3+roberta@2", members: [{ id: "bert", version: "3" }, { version: "9" }, { id: "roberta", version: 2 }] },
+      },
+    });
+    expect(m.servedBy?.classifier?.members).toEqual([
+      { id: "bert", version: "3" },
+      { id: "roberta", version: "2" },
+    ]);
   });
 
   it("degrades malformed function fields to null instead of throwing", () => {

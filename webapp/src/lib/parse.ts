@@ -79,7 +79,16 @@ function parseEmotion(v: unknown): EmotionResult | null {
 function parseServedBy(v: unknown): ServedBy | null {
   if (!isObject(v)) return null;
   const c = modelRef(v.classifier);
-  const classifier = c && isObject(v.classifier) ? { ...c, sha256: str(v.classifier.sha256) } : null;
+  const classifier =
+    c && isObject(v.classifier)
+      ? {
+          ...c,
+          sha256: str(v.classifier.sha256),
+          members: Array.isArray(v.classifier.members)
+            ? v.classifier.members.map(modelRef).filter((m): m is ModelRef => m !== null)
+            : [],
+        }
+      : null;
   const replier = modelRef(v.replier);
   return classifier || replier ? { classifier, replier } : null;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { msg } from "./fixtures";
 import {
+  NOTHING_REPORTED,
   REPORT_REASONS,
   isReportReason,
   shareState,
@@ -8,6 +9,7 @@ import {
   shareSwitch,
   similarityText,
   visibleSimilar,
+  withReport,
   type ShareState,
 } from "./sharing";
 
@@ -60,8 +62,31 @@ describe("reports", () => {
       { id: "t1", text: "a", score: 0.9 },
       { id: "t2", text: "b", score: 0.8 },
     ];
-    expect(visibleSimilar(similar, new Set(["t1"])).map((t) => t.id)).toEqual(["t2"]);
-    expect(visibleSimilar(null, new Set())).toEqual([]);
+    expect(visibleSimilar(similar, withReport(NOTHING_REPORTED, similar[0])).map((t) => t.id)).toEqual(["t2"]);
+    expect(visibleSimilar(null)).toEqual([]);
+  });
+});
+
+describe("visibleSimilar shows each text once", () => {
+  it("keeps the closest of thoughts with the same words (case and spacing aside)", () => {
+    const similar = [
+      { id: "t1", text: "I miss my dog so much", score: 0.95 },
+      { id: "t2", text: "i miss my  dog so much ", score: 0.95 },
+      { id: "t3", text: "my cat is gone", score: 0.7 },
+    ];
+    expect(visibleSimilar(similar).map((t) => t.id)).toEqual(["t1", "t3"]);
+  });
+
+  it("does not bring the same words back from someone else once reported", () => {
+    const similar = [
+      { id: "t1", text: "same words", score: 0.9 },
+      { id: "t2", text: "same words", score: 0.9 },
+      { id: "t3", text: "other words", score: 0.5 },
+    ];
+    const reported = withReport(NOTHING_REPORTED, similar[0]);
+    expect(visibleSimilar(similar, reported).map((t) => t.id)).toEqual(["t3"]);
+    // Still so when the reported thought itself has left the list (hidden after reports).
+    expect(visibleSimilar(similar.slice(1), reported).map((t) => t.id)).toEqual(["t3"]);
   });
 });
 

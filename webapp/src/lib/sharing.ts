@@ -64,9 +64,36 @@ export function isReportReason(v: unknown): v is ReportReason {
   return typeof v === "string" && REPORT_REASONS.some((r) => r.value === v);
 }
 
-/** The thoughts to show: what the function matched, minus those this user reported. */
-export function visibleSimilar(similar: SimilarThought[] | null, reported: ReadonlySet<string>): SimilarThought[] {
-  return (similar ?? []).filter((t) => !reported.has(t.id));
+/** Text compared for sameness: case and runs of whitespace do not make two thoughts different. */
+export function sameTextKey(text: string): string {
+  return text.normalize("NFC").replace(/\s+/g, " ").trim().toLowerCase();
+}
+
+/** What this user reported under one reply: the thoughts, and their texts (the same words shared by
+ * someone else are not shown to the reporter again either). */
+export interface Reported {
+  ids: ReadonlySet<string>;
+  texts: ReadonlySet<string>;
+}
+
+export const NOTHING_REPORTED: Reported = { ids: new Set(), texts: new Set() };
+
+export function withReport(reported: Reported, thought: SimilarThought): Reported {
+  return { ids: new Set([...reported.ids, thought.id]), texts: new Set([...reported.texts, sameTextKey(thought.text)]) };
+}
+
+/** The thoughts to show: what the function matched, minus what this user reported, each text once
+ * (several people may share the same words; the closest of them is kept). */
+export function visibleSimilar(similar: SimilarThought[] | null, reported: Reported = NOTHING_REPORTED): SimilarThought[] {
+  const seen = new Set(reported.texts);
+  const shown: SimilarThought[] = [];
+  for (const t of similar ?? []) {
+    const key = sameTextKey(t.text);
+    if (reported.ids.has(t.id) || seen.has(key)) continue;
+    seen.add(key);
+    shown.push(t);
+  }
+  return shown;
 }
 
 /** A similarity as words, for screen readers and the tooltip: 0.91 -> "91% similar". */

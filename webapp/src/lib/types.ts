@@ -22,7 +22,8 @@ export interface ModelRef {
 }
 
 export interface ServedBy {
-  classifier: (ModelRef & { sha256: string | null }) | null;
+  /** `members`: for the ensemble, each classifier that voted (empty otherwise). */
+  classifier: (ModelRef & { sha256: string | null; members: ModelRef[] }) | null;
   replier: ModelRef | null;
 }
 
@@ -68,6 +69,9 @@ export interface ChatMessage {
   shareBlocked: boolean;
   /** Similar thoughts of other people; null until (or unless) matching ran. */
   similar: SimilarThought[] | null;
+  /** When this client first saw the message (ms), if known: the pending timeout's reference while
+   * the message has no server time. */
+  firstSeenMs?: number;
 }
 
 /** One entry of the public model catalog `models/{id}`. */
