@@ -155,6 +155,9 @@ export function ChatShell({ user, config }: { user: User; config: AppConfig }) {
     [uid, modelId],
   );
 
+  // The text itself was refused: back into the composer, where validation says what to change.
+  const editText = useCallback((m: ChatMessage) => composer.current?.setText(m.text), []);
+
   const feedback = useCallback((m: ChatMessage, label: Emotion) => readable(sendFeedback(uid, m.id, label)), [uid]);
   const share = useCallback((m: ChatMessage, on: boolean) => readable(setShare(uid, m.id, on)), [uid]);
   const report = useCallback(
@@ -350,6 +353,7 @@ export function ChatShell({ user, config }: { user: User; config: AppConfig }) {
                     now={now}
                     timeoutMs={config.pendingTimeoutMs}
                     onResend={resend}
+                    onEdit={editText}
                     onFeedback={feedback}
                     onShare={share}
                     onReport={report}

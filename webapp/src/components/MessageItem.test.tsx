@@ -22,6 +22,7 @@ function show(message: ChatMessage, over: Partial<Parameters<typeof MessageItem>
     now: 10_000,
     timeoutMs: 30_000,
     onResend: vi.fn(() => Promise.resolve()),
+    onEdit: vi.fn(),
     onFeedback: vi.fn(() => Promise.resolve()),
     onShare: vi.fn(() => Promise.resolve()),
     onReport: vi.fn(() => Promise.resolve()),
@@ -106,5 +107,27 @@ describe("offline", () => {
   it("online, a long wait is still 'taking longer than usual'", () => {
     show({ ...waiting, pendingWrite: false }, { online: true, now: 100_000 });
     expect(screen.getByTestId("typing").getAttribute("data-overdue")).toBe("true");
+  });
+});
+
+describe("a refused text", () => {
+  const refused = msg({
+    id: "m3",
+    text: "hello\u0007 I feel sad",
+    status: { state: "error", attempt: 1, updatedAtMs: 2_000 },
+    error: { code: "invalid_text", message: "text contains control characters (U+0007)" },
+  });
+
+  it("offers to edit it, not to resend what would be refused again", () => {
+    const { props } = show(refused);
+    expect(screen.queryByTestId("resend")).toBeNull();
+    fireEvent.click(screen.getByTestId("edit-text"));
+    expect(props.onEdit).toHaveBeenCalledWith(refused);
+  });
+
+  it("other errors keep Resend", () => {
+    show({ ...refused, error: { code: "model_unavailable", message: "try again later" } });
+    expect(screen.getByTestId("resend")).toBeTruthy();
+    expect(screen.queryByTestId("edit-text")).toBeNull();
   });
 });

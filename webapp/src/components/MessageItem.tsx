@@ -14,6 +14,8 @@ interface Props {
   now: number;
   timeoutMs: number;
   onResend: (m: ChatMessage) => Promise<void>;
+  /** Put the message's text back in the composer (its text was refused: sending it again cannot work). */
+  onEdit: (m: ChatMessage) => void;
   onFeedback: (m: ChatMessage, label: Emotion) => Promise<void>;
   onShare: (m: ChatMessage, share: boolean) => Promise<void>;
   onReport: (thoughtId: string, reason: ReportReason) => Promise<void>;
@@ -45,6 +47,7 @@ export const MessageItem = memo(function MessageItem({
   now,
   timeoutMs,
   onResend,
+  onEdit,
   onFeedback,
   onShare,
   onReport,
@@ -129,7 +132,13 @@ export const MessageItem = memo(function MessageItem({
               <p data-testid="message-error">
                 {message.error?.message || message.error?.code || "The message could not be answered."}
               </p>
-              <ResendButton message={message} onResend={onResend} />
+              {message.error?.code === "invalid_text" ? (
+                <button type="button" className="btn btn-small btn-secondary" data-testid="edit-text" onClick={() => onEdit(message)}>
+                  Edit and send again
+                </button>
+              ) : (
+                <ResendButton message={message} onResend={onResend} />
+              )}
             </div>
           )}
         </div>
