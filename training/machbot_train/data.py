@@ -11,15 +11,28 @@ from machbot_fn.labels import EMOTIONS
 SPLITS = ("train", "val", "test")
 
 
+IN_PROJECT = Path(__file__).resolve().parents[1] / "data"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
 def default_data_dir() -> Path:
     """`MACHBOT_DATA` if set, else the copy in training/data, else the shared data folder beside the checkout."""
     env = os.environ.get("MACHBOT_DATA")
     if env:
         return Path(env)
-    in_project = Path(__file__).resolve().parents[1] / "data"
-    if (in_project / "emotion" / "train.txt").is_file():
-        return in_project
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    if (IN_PROJECT / "emotion" / "train.txt").is_file():
+        return IN_PROJECT
+    return SHARED
+
+
+def corpus_dir(relative: str, data_dir: Path | None = None) -> Path:
+    """Where one corpus lives: in `data_dir` (or the default), else in the shared data folder.
+
+    MELD (GPL-3.0) is not copied into the repository, so it is read from the shared folder."""
+    root = data_dir or default_data_dir()
+    if (root / relative).exists() or data_dir is not None or os.environ.get("MACHBOT_DATA"):
+        return root / relative
+    return SHARED / relative
 
 
 @dataclass(frozen=True)

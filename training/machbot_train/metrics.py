@@ -14,13 +14,19 @@ from machbot_fn.labels import EMOTIONS
 T = TypeVar("T")
 
 
-def classification_scores(labels: Sequence[int], predictions: Sequence[int]) -> dict:
-    """Accuracy, macro-F1, per-class F1 and the confusion matrix (rows = truth, columns = prediction)."""
+def classification_scores(
+    labels: Sequence[int], predictions: Sequence[int], macro_over: Sequence[str] = EMOTIONS
+) -> dict:
+    """Accuracy, macro-F1, per-class F1 and the confusion matrix (rows = truth, columns = prediction).
+
+    `macro_over` names the labels the macro-F1 averages: a test set without `love` (DailyDialog,
+    MELD) is scored over its five, so the absent class does not count as a zero."""
     ids = list(range(len(EMOTIONS)))
     per_class = f1_score(labels, predictions, average=None, labels=ids, zero_division=0)
+    macro_ids = [EMOTIONS.index(label) for label in macro_over]
     return {
         "accuracy": float(accuracy_score(labels, predictions)),
-        "macro_f1": float(f1_score(labels, predictions, average="macro", labels=ids, zero_division=0)),
+        "macro_f1": float(f1_score(labels, predictions, average="macro", labels=macro_ids, zero_division=0)),
         "per_class_f1": {label: float(v) for label, v in zip(EMOTIONS, per_class, strict=True)},
         "confusion": confusion_matrix(labels, predictions, labels=ids).tolist(),
     }

@@ -26,14 +26,15 @@ from __future__ import annotations
 
 import csv
 import random
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from machbot_fn.labels import EMOTIONS
 from machbot_fn.models.replier import build_prompt
+from machbot_train.chat_corpora import detokenize
 from machbot_train.data import DataError, default_data_dir
+from machbot_train.label_mapping import ED_TO_SIX
 
 ED_FILES = ("valid.csv", "test.csv")
 MELD_FILES = ("train_sent_emo.csv", "dev_sent_emo.csv", "test_sent_emo.csv")
@@ -44,19 +45,6 @@ ED_SOURCE = (
 MELD_SOURCE = "MELD (Poria et al., ACL 2019; declare-lab/MELD, GPL-3.0), Friends transcripts"
 HISTORY_TURNS = 2  # earlier turns in the prompt besides the one being answered
 
-ED_TO_SIX: dict[str, str] = {
-    **dict.fromkeys(
-        ("sad", "devastated", "lonely", "disappointed", "guilty", "ashamed", "embarrassed", "nostalgic"), "sadness"
-    ),
-    **dict.fromkeys(
-        ("joyful", "excited", "content", "proud", "grateful", "hopeful", "confident", "prepared", "anticipating"),
-        "joy",
-    ),
-    **dict.fromkeys(("caring", "faithful", "trusting", "sentimental"), "love"),
-    **dict.fromkeys(("angry", "furious", "annoyed", "jealous", "disgusted"), "anger"),
-    **dict.fromkeys(("afraid", "terrified", "anxious", "apprehensive"), "fear"),
-    **dict.fromkeys(("surprised", "impressed", "surprisedacknowledging"), "surprise"),
-}
 assert set(ED_TO_SIX.values()) == set(EMOTIONS)
 
 
@@ -68,26 +56,6 @@ class Pair:
     target: str
     message: str = ""  # the turn being answered and the turns before it, for reports
     history: tuple[str, ...] = ()
-
-
-# ED's text is tokenised ("we 're", "it .", "_comma_"); these rules join it back into ordinary text.
-_DETOK_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"_comma_"), ","),
-    (re.compile(r"\s+(n't|'s|'re|'ve|'ll|'m|'d)\b"), r"\1"),
-    (re.compile(r"(?:\s*\.){2,}"), "..."),  # ". . ." and ".." are ellipses
-    (re.compile(r"\s+([.,!?;:%)])"), r"\1"),
-    (re.compile(r"([($#])\s+"), r"\1"),
-    (re.compile(r"\\"), ""),
-    (re.compile(r"\s{2,}"), " "),
-)
-
-
-def detokenize(text: str) -> str:
-    """'we 're here , it 's fine .' -> "we're here, it's fine." """
-    text = " ".join(text.split())
-    for pattern, repl in _DETOK_RULES:
-        text = pattern.sub(repl, text)
-    return text.strip()
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:

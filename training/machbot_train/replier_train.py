@@ -154,7 +154,8 @@ def train_replier(cfg: ReplierConfig) -> dict:
     sched = get_linear_schedule_with_warmup(optim, min(cfg.warmup_steps, total // 4), total)
 
     ckpt_path = run_dir / "checkpoint.pt"
-    start_epoch, best = resume(ckpt_path, model, optim, sched, {"val_loss": math.inf})
+    state = resume(ckpt_path, model, optim, sched, {"val_loss": math.inf})
+    start_epoch, best = state.epoch, state.best
     if start_epoch:
         log.info(f"resumed from {ckpt_path} after epoch {start_epoch}")
     params = sum(p.numel() for p in model.parameters())
