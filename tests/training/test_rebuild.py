@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from machbot_fn.admin.publish import read_local_version
 from machbot_fn.labels import CLASSIFIER_IDS, ENSEMBLE_ID, REPLIER_ID
 from machbot_train.defaults import RECIPES, rebuild_all
@@ -23,7 +25,10 @@ def _finished_run(run_dir: Path, model, tokenizer, val: dict) -> None:
     (run_dir / "train.log").write_text(f"00:00:00 {run_dir.name} epoch 1: val ...\n00:00:01 done: best val\n")
 
 
-def test_rebuild_installs_every_default_model_with_metrics_and_a_report(tmp_path: Path) -> None:
+def test_rebuild_installs_every_default_model_with_metrics_and_a_report(
+    tmp_path: Path, mini_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MACHBOT_DATA", str(mini_data_dir))
     runs, root, reports = tmp_path / "runs", tmp_path / "models", tmp_path / "reports"
     wordpiece = tiny_wordpiece()
     for model_id in CLASSIFIER_IDS:
@@ -42,8 +47,13 @@ def test_rebuild_installs_every_default_model_with_metrics_and_a_report(tmp_path
         assert manifest.trained and manifest.format == "onnx-int8"
         key = "accuracy" if manifest.is_classifier else "distinct_2"
         assert 0 <= manifest.metrics[key] <= 1
+        if manifest.is_classifier:  # calibrated on validation, scored on the five test sets
+            assert manifest.calibration["temperature"] > 0 and 0 <= manifest.calibration["unsure_below"] < 1
+            assert 0 <= manifest.metrics["chat_macro_f1"] <= 1 and 0 <= manifest.metrics["meld_macro_f1"] <= 1
     ensemble = json.loads((root / "ensemble.json").read_text())
     assert ensemble["members"] == dict.fromkeys(CLASSIFIER_IDS, "t-1") and "accuracy" in ensemble["metrics"]
     table = (reports / "classifiers.md").read_text()
     assert table.count("`t-1`") == len(CLASSIFIER_IDS) and "| Ensemble `bert@t-1+" in table
     assert ENSEMBLE_ID in (reports / "classifiers.json").read_text() and (reports / "replier.md").is_file()
+    chat = (reports / "chat.md").read_text()
+    assert chat.count("`t-1`") >= len(CLASSIFIER_IDS) and "GoEmotions → 6" in chat and "MELD → 5" in chat

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import random
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -147,6 +148,34 @@ _LOADERS = {
     "meld": _meld,
     "empathetic": _empathetic,
 }
+
+
+def neutral_texts(split: str, data_dir: Path | None = None, per_corpus: int = 1000, seed: int = 13) -> list[str]:
+    """Texts their annotators gave no emotion (GoEmotions `neutral` alone, DailyDialog's 0), seeded
+    samples of `per_corpus` each: what the "not sure" threshold is chosen against."""
+    folder = corpus_dir("goemotions", data_dir)
+    names = _read(folder / "emotions.txt").split()
+    goemotions = [
+        parts[0].strip()
+        for parts in (
+            line.split("\t") for line in _read(folder / f"{'dev' if split == 'val' else split}.tsv").splitlines()
+        )
+        if [names[int(i)] for i in parts[1].split(",")] == ["neutral"]
+    ]
+    name = {"train": "train", "val": "validation", "test": "test"}[split]
+    dd = corpus_dir("dailydialog", data_dir) / name
+    dailydialog = [
+        detokenize(turn)
+        for line, labels in zip(
+            _read(dd / f"dialogues_{name}.txt").splitlines(),
+            _read(dd / f"dialogues_emotion_{name}.txt").splitlines(),
+            strict=True,
+        )
+        for turn, label in zip([t for t in line.split("__eou__") if t.strip()], labels.split(), strict=False)
+        if label == "0"
+    ]
+    rng = random.Random(seed)
+    return [t for texts in (goemotions, dailydialog) for t in rng.sample(texts, min(per_corpus, len(texts)))]
 
 
 def ed_conversations(data_dir: Path | None = None) -> list[Conversation]:

@@ -38,12 +38,14 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
-    **{arch: Recipe(arch) for arch in MAPPED},
+    # The multi-domain mix (emotion_mix, 45k texts): two epochs; the first release's 3 epochs on 16k
+    # tweets fitted their hashtag style.
+    **{arch: Recipe(arch, epochs=2) for arch in MAPPED},
     # Random init, so a higher learning rate, more epochs, and distillation from the best MiniLM model.
     "mobilebert": Recipe(
         "mobilebert",
         base="random",
-        epochs=6,
+        epochs=3,
         lr=5e-4,
         teacher="best",
         extra={"embedding_init": "minilm-pca", "distill_alpha": 0.3, "distill_temperature": 2.0, "threads": 1},
@@ -136,12 +138,15 @@ def evaluate(model_dir: Path, trained_dir: Path | None = None, report_dir: Path 
     """Evaluate an exported version directory (classifier on the test split, or the replier on held-out
     dialogues), write its report under training/reports/, and return the metrics."""
     from machbot_train.evaluate import REPORT_DIR, evaluate_classifier, evaluate_replier, write_classifier_report
+    from machbot_train.evaluate_chat import evaluate_suite, write_chat_report
 
     manifest = read_manifest(Path(model_dir))
     reports = Path(report_dir) if report_dir else REPORT_DIR
     if manifest.is_classifier:
         result = evaluate_classifier(Path(model_dir), trained_dir, report_dir=reports)
         write_classifier_report(reports, (*CLASSIFIER_IDS, ENSEMBLE_ID))
+        result["chat"] = evaluate_suite(Path(model_dir), trained_dir, report_dir=reports)
+        write_chat_report(reports)
         return result
     return evaluate_replier(Path(model_dir), trained_dir, report_dir=reports)
 
@@ -210,7 +215,9 @@ def rebuild_classifier(
 
     With `train_missing=False` the run's saved best model is exported as it is, finished or not; the
     manifest's provenance records the epochs completed and planned."""
+    from machbot_train.calibration import calibrate_version
     from machbot_train.evaluate import REPORT_DIR, evaluate_classifier, manifest_metrics, write_classifier_report
+    from machbot_train.evaluate_chat import evaluate_suite, manifest_chat_metrics, write_chat_report
     from machbot_train.export import ExportOptions, export_classifier
 
     recipe = RECIPES[model_id]
@@ -229,10 +236,13 @@ def rebuild_classifier(
         raise RebuildError(f"{run_dir / 'best'} does not exist; run `machbot train {recipe.arch}` first")
     version = version or next_version(Path(root), model_id)
     built = export_classifier(run_dir / "best", BUILD, model_id, version, ExportOptions(overwrite=True))
+    calibrate_version(built)  # on the validation splits, before any test figure is computed
     reports = Path(report_dir) if report_dir else REPORT_DIR
     result = evaluate_classifier(built, run_dir / "best", report_dir=reports)
-    update_metrics(built, manifest_metrics(result))
+    chat = evaluate_suite(built, run_dir / "best", report_dir=reports)
+    update_metrics(built, {**manifest_metrics(result), **manifest_chat_metrics(chat)})
     write_classifier_report(reports, (*CLASSIFIER_IDS, ENSEMBLE_ID))
+    write_chat_report(reports)
     return _install(built, root, prune)
 
 
@@ -307,6 +317,7 @@ def reevaluate_defaults(root: Path = DEFAULT_ROOT, report_dir: Path | None = Non
     """Evaluate every installed default classifier again (e.g. on a quiet machine, for comparable
     latencies), refresh the metrics in their manifests and the report; the model files do not change."""
     from machbot_train.evaluate import REPORT_DIR, evaluate_classifier, manifest_metrics, write_classifier_report
+    from machbot_train.evaluate_chat import evaluate_suite, manifest_chat_metrics, write_chat_report
 
     reports = Path(report_dir) if report_dir else REPORT_DIR
     results = {}
@@ -316,7 +327,9 @@ def reevaluate_defaults(root: Path = DEFAULT_ROOT, report_dir: Path | None = Non
             continue
         version_dir = Path(root) / model_id / current.read_text().strip()
         results[model_id] = evaluate_classifier(version_dir, report_dir=reports)
-        update_metrics(version_dir, manifest_metrics(results[model_id]))
+        chat = evaluate_suite(version_dir, report_dir=reports)
+        update_metrics(version_dir, {**manifest_metrics(results[model_id]), **manifest_chat_metrics(chat)})
+        write_chat_report(reports)
     if len(results) >= 2:
         results[ENSEMBLE_ID] = evaluate_default_ensemble(root, reports)
     write_classifier_report(reports, (*CLASSIFIER_IDS, ENSEMBLE_ID))

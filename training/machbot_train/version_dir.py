@@ -95,10 +95,19 @@ def read_manifest(version_dir: Path) -> Manifest:
 
 def update_metrics(version_dir: Path, metrics: dict[str, Any]) -> Manifest:
     """Merge evaluation metrics into an existing manifest (the files, hence the checksums, are unchanged)."""
+    return _update_manifest(version_dir, "metrics", metrics)
+
+
+def update_calibration(version_dir: Path, calibration: dict[str, Any]) -> Manifest:
+    """Set a classifier's fitted calibration (temperature, "not sure" threshold) in its manifest."""
+    return _update_manifest(version_dir, "calibration", calibration, merge=False)
+
+
+def _update_manifest(version_dir: Path, key: str, value: dict[str, Any], merge: bool = True) -> Manifest:
     path = Path(version_dir) / MANIFEST
     data = json.loads(path.read_text(encoding="utf-8"))
-    data["metrics"] = {**data.get("metrics", {}), **metrics}
-    parsed = parse_manifest(data)
+    data[key] = {**data.get(key, {}), **value} if merge else value
+    parsed = parse_manifest(data)  # refuses a value the serving side would refuse
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return parsed
 

@@ -75,6 +75,9 @@ class Manifest:
     embedding: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+    # Classifiers: {"temperature": T, "unsure_below": p, ...} fitted on validation (training/calibration.py);
+    # absent for versions published before calibration existed (T = 1, never "not sure").
+    calibration: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_classifier(self) -> bool:
@@ -97,6 +100,8 @@ class Manifest:
         }
         if self.is_classifier:
             out["labels"] = list(self.labels)
+            if self.calibration:
+                out["calibration"] = self.calibration
         elif self.task == EMBEDDING:
             out["embedding"] = self.embedding
         else:
@@ -148,10 +153,12 @@ def parse_manifest(data: Any) -> Manifest:
     labels: tuple[str, ...] = ()
     generation: dict[str, int | float] = {}
     embedding: dict[str, Any] = {}
+    calibration: dict[str, Any] = {}
     if task == CLASSIFICATION:
         labels = tuple(_require(data, "labels", list))
         if sorted(labels) != sorted(EMOTIONS) or len(labels) != len(EMOTIONS):
             raise ManifestError(f"labels must be the six emotions {list(EMOTIONS)}, got {list(labels)}")
+        calibration = _parse_calibration(data.get("calibration"))
     elif task == EMBEDDING:
         embedding = _require(data, "embedding", dict)
         dim = embedding.get("dim")
@@ -180,4 +187,18 @@ def parse_manifest(data: Any) -> Manifest:
         embedding=embedding,
         metrics=dict(data.get("metrics") or {}),
         provenance=dict(data.get("provenance") or {}),
+        calibration=calibration,
     )
+
+
+def _parse_calibration(raw: Any) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ManifestError("calibration must be an object")
+    temperature, threshold = raw.get("temperature"), raw.get("unsure_below")
+    if isinstance(temperature, bool) or not isinstance(temperature, int | float) or not 0.05 <= temperature <= 20:
+        raise ManifestError(f"calibration.temperature must be a number from 0.05 to 20, got {temperature!r}")
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold < 1:
+        raise ManifestError(f"calibration.unsure_below must be a probability below 1, got {threshold!r}")
+    return dict(raw)
