@@ -6,3 +6,6 @@ CLASSIFIER_IDS: tuple[str, ...] = ("bert", "distilbert", "roberta", "electra", "
 REPLIER_ID = "t5"
 ENSEMBLE_ID = "ensemble"
 EMBEDDER_ID = "minilm"  # sentence embeddings for matching shared thoughts
+
+# What the reply is conditioned on when the classifier is not sure: no strong emotion is assumed.
+NEUTRAL = "neutral"

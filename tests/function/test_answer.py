@@ -47,7 +47,7 @@ def answer(classifier: ServedBy, similar: Similar | None = None) -> Answer:
 def test_fields_of_a_routed_classifier_and_the_replier() -> None:
     fields = answer(ServedBy("bert", "v2", "a" * 64, route="canary")).to_fields()
     assert fields == {
-        "emotion": {"label": "joy", "score": 0.5, "scores": SCORES},
+        "emotion": {"label": "joy", "score": 0.5, "scores": SCORES, "unsure": False},
         "reply": {
             "text": "Congratulations!",
             "model": {"id": "t5", "version": "r1"},

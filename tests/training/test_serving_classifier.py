@@ -71,7 +71,7 @@ def _tokenizer(path: Path) -> None:
     tok.save(str(path))
 
 
-def _manifest(model_dir: Path, labels: tuple[str, ...]) -> Manifest:
+def _manifest(model_dir: Path, labels: tuple[str, ...], calibration: dict | None = None) -> Manifest:
     files = {
         name: FileEntry(hashlib.sha256((model_dir / name).read_bytes()).hexdigest(), (model_dir / name).stat().st_size)
         for name in ("model.onnx", "tokenizer.json")
@@ -87,6 +87,7 @@ def _manifest(model_dir: Path, labels: tuple[str, ...]) -> Manifest:
         files=files,
         max_length=16,
         labels=labels,
+        calibration=calibration or {},
     )
 
 
@@ -114,3 +115,48 @@ def test_classifier_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "model.onnx").unlink()
     with pytest.raises(ModelUnavailable, match=r"model\.onnx is missing"):
         EmotionClassifier(manifest, tmp_path)
+
+
+def test_calibration_flattens_probabilities_and_says_when_it_is_not_sure(tmp_path: Path) -> None:
+    logits = [0.0, 1.0, 3.0, 0.5, -2.0, 0.2]
+    _constant_logits_model(tmp_path / "model.onnx", logits)
+    _tokenizer(tmp_path / "tokenizer.json")
+    raw = EmotionClassifier(_manifest(tmp_path, EMOTIONS), tmp_path)("i feel happy")
+    calibrated = EmotionClassifier(_manifest(tmp_path, EMOTIONS, {"temperature": 2.0, "unsure_below": 0.5}), tmp_path)(
+        "i feel happy"
+    )
+    assert raw.label == calibrated.label == "love"  # temperature never changes the top label
+    assert calibrated.score == pytest.approx(softmax(np.array(logits) / 2.0)[2])
+    assert calibrated.score < raw.score and not raw.unsure  # no calibration: never "not sure"
+    assert calibrated.unsure
+
+
+def _id_sum_model(path: Path) -> None:
+    """logits[b, k] = (k + 1) * sum of the token ids of row b: different words, different logits."""
+    ids = helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"])
+    mask = helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "seq"])
+    out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 6])
+    nodes = [
+        helper.make_node("Mul", ["input_ids", "attention_mask"], ["m"]),
+        helper.make_node("Cast", ["m"], ["f"], to=TensorProto.FLOAT),
+        helper.make_node("ReduceSum", ["f", "axes"], ["s"], keepdims=1),
+        helper.make_node("Mul", ["s", "w"], ["logits"]),
+    ]
+    inits = [
+        helper.make_tensor("axes", TensorProto.INT64, [1], [1]),
+        helper.make_tensor("w", TensorProto.FLOAT, [6], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+    ]
+    graph = helper.make_graph(nodes, "idsum", [ids, mask], [out], inits)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+
+def test_the_classifier_reads_emoji_as_the_words_training_used(tmp_path: Path) -> None:
+    _id_sum_model(tmp_path / "model.onnx")
+    vocab = {"[PAD]": 0, "[UNK]": 1, "loudly": 5, "crying": 6, "face": 7, "red": 8, "heart": 9}
+    tok = Tokenizer(WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = Whitespace()
+    tok.save(str(tmp_path / "tokenizer.json"))
+    clf = EmotionClassifier(_manifest(tmp_path, EMOTIONS), tmp_path)
+    crying, heart, words = clf.predict_logits(["😭", "❤️", "loudly crying face"])
+    np.testing.assert_allclose(crying, words)  # the emoji reached the model as its name
+    assert crying[0] == 18 and heart[0] == 17  # not one [UNK] for every emoji

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from machbot_fn.emoji_words import emoji_to_words
+from machbot_fn.models.emoji_words import emoji_to_words
 
 
 @pytest.mark.parametrize(

@@ -25,8 +25,8 @@ from sklearn.metrics import accuracy_score, f1_score
 from tokenizers import Tokenizer
 from transformers import AutoModelForSequenceClassification, PreTrainedModel, get_linear_schedule_with_warmup
 
-from machbot_fn.emoji_words import emoji_to_words
 from machbot_fn.labels import EMOTIONS
+from machbot_fn.models.emoji_words import emoji_to_words
 from machbot_train.bases import ResolvedBase, resolve_base
 from machbot_train.chat_corpora import LabelledText
 from machbot_train.checkpoints import resume, save_checkpoint

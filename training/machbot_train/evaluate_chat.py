@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from machbot_fn.classifier import EmotionClassifier
 from machbot_fn.labels import EMOTIONS
+from machbot_fn.models.classifier import EmotionClassifier
 from machbot_train.calibration import expected_calibration_error, softmax
 from machbot_train.chat_corpora import CHAT_CORPORA, CORPORA, LabelledText
 from machbot_train.classifier import macro_labels

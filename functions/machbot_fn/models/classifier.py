@@ -1,4 +1,9 @@
-"""Emotion classification with an ONNX model: tokenize, run, softmax, in manifest label order."""
+"""Emotion classification with an ONNX model: emoji as words, tokenize, run, calibrated softmax.
+
+The manifest's `calibration` (fitted on validation when the version was built) gives the
+temperature that makes the probabilities honest and the probability under which the answer says
+it is not sure ("ok", "?", "asdfghjkl" carry no emotion, and a guess must not pass for one).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from machbot_fn.errors import ManifestError, ModelUnavailable
+from machbot_fn.models.emoji_words import emoji_to_words
 from machbot_fn.models.manifest import Manifest
 from machbot_fn.models.runtime import TextGraph
 
@@ -21,11 +27,12 @@ class Emotion:
     label: str
     score: float
     scores: dict[str, float]
+    unsure: bool = False  # the top probability is under the model's calibrated threshold
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """Softmax over the last axis; subtracting the max keeps huge logits from overflowing."""
-    x = np.asarray(logits, dtype=np.float64)
+    x = np.asarray(logits, dtype=np.float64) / temperature
     x = x - np.max(x, axis=-1, keepdims=True)
     e = np.exp(x)
     probs: np.ndarray = e / np.sum(e, axis=-1, keepdims=True)
@@ -40,16 +47,19 @@ class EmotionClassifier(TextGraph):
             raise ModelUnavailable(f"model {manifest.id} is a {manifest.task} model, not a classifier")
         super().__init__(manifest, model_dir, threads, output="logits")
         self.labels = manifest.labels
+        self.temperature = float(manifest.calibration.get("temperature", 1.0))
+        self.unsure_below = float(manifest.calibration.get("unsure_below", 0.0))
 
     def predict_logits(self, texts: list[str]) -> np.ndarray:
-        """Logits [len(texts), labels] for a batch, in the manifest's label order."""
-        return self.run(texts, len(self.labels), "logits")
+        """Uncalibrated logits [len(texts), labels] for a batch, in the manifest's label order."""
+        return self.run([emoji_to_words(t) for t in texts], len(self.labels), "logits")
 
     def __call__(self, text: str) -> Emotion:
-        probs = softmax(self.predict_logits([text])[0])
+        probs = softmax(self.predict_logits([text])[0], self.temperature)
         top = int(np.argmax(probs))
         scores = {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
-        return Emotion(label=self.labels[top], score=float(probs[top]), scores=scores)
+        score = float(probs[top])
+        return Emotion(label=self.labels[top], score=score, scores=scores, unsure=score < self.unsure_below)
 
     def smoke_test(self) -> None:
         """One text gives one of the manifest's labels: else the version must not serve."""

@@ -18,12 +18,16 @@ from machbot_fn.models.registry import ModelRegistry, ServedModel
 MIN_MEMBERS = 2
 
 
-def average(emotions: list[Emotion]) -> Emotion:
-    """Mean probability per label (each member's scores are keyed by label, so order cannot mix up)."""
+def average(emotions: list[Emotion], unsure_below: float = 0.0) -> Emotion:
+    """Mean (calibrated) probability per label (each member's scores are keyed by label, so order
+    cannot mix up); not sure under `unsure_below`, the members' mean threshold."""
     probs = np.array([[e.scores[label] for label in EMOTIONS] for e in emotions]).mean(axis=0)
     top = int(np.argmax(probs))
     return Emotion(
-        label=EMOTIONS[top], score=float(probs[top]), scores=dict(zip(EMOTIONS, map(float, probs), strict=True))
+        label=EMOTIONS[top],
+        score=float(probs[top]),
+        scores=dict(zip(EMOTIONS, map(float, probs), strict=True)),
+        unsure=float(probs[top]) < unsure_below,
     )
 
 
@@ -32,7 +36,8 @@ class Ensemble:
     members: tuple[ServedModel[EmotionClassifier], ...]
 
     def __call__(self, text: str) -> Emotion:
-        return average([m.runner(text) for m in self.members])
+        thresholds = [float(m.manifest.calibration.get("unsure_below", 0.0)) for m in self.members]
+        return average([m.runner(text) for m in self.members], float(np.mean(thresholds)))
 
 
 def load(registry: ModelRegistry, candidates: tuple[str, ...] = CLASSIFIER_IDS) -> Ensemble:

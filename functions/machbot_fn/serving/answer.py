@@ -91,7 +91,12 @@ class Answer:
     def to_fields(self) -> dict[str, Any]:
         """The function-owned fields of the done message."""
         fields: dict[str, Any] = {
-            "emotion": {"label": self.emotion.label, "score": self.emotion.score, "scores": dict(self.emotion.scores)},
+            "emotion": {
+                "label": self.emotion.label,
+                "score": self.emotion.score,
+                "scores": dict(self.emotion.scores),
+                "unsure": self.emotion.unsure,
+            },
             "reply": {
                 "text": self.reply.text,
                 "model": {"id": self.reply.model.id, "version": self.reply.model.version},

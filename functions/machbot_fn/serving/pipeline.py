@@ -26,7 +26,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from machbot_fn.errors import MachbotError, ModelUnavailable, StaleEvent, TransientError
-from machbot_fn.labels import ENSEMBLE_ID
+from machbot_fn.labels import ENSEMBLE_ID, NEUTRAL
 from machbot_fn.models import ensemble
 from machbot_fn.models.classifier import Emotion, EmotionClassifier
 from machbot_fn.models.registry import ModelRegistry, ServedModel
@@ -103,7 +103,7 @@ def answer(services: Services, ref: firestore.DocumentReference, request: Messag
     emotion = classifier.classify(request.text)
     t2 = time.perf_counter()
     history = _history(services.db, ref, request, services.settings.history_turns)
-    reply = replier.runner.generate(request.text, emotion.label, history)
+    reply = replier.runner.generate(request.text, NEUTRAL if emotion.unsure else emotion.label, history)
     t3 = time.perf_counter()
     services.handled += 1
     replied_by = ServedBy(replier.manifest.id, replier.version, replier.main_sha256)
