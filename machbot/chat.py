@@ -232,10 +232,12 @@ def served_by_line(doc: dict[str, Any]) -> str:
 
 
 def emotion_line(emotion: dict[str, Any]) -> str:
-    """`joy 93%  (sadness 3% · love 2%)`, with markup."""
+    """`joy 93%  (sadness 3% · love 2%)`, or `not sure (maybe anger 31%)  (...)`, with markup."""
     label = str(emotion.get("label", "?"))
     score = emotion.get("score")
     head = f"[bold {EMOTION_STYLE.get(label, 'white')}]{escape(label)} {score:.0%}[/]" if score is not None else label
+    if emotion.get("unsure") is True:
+        head = f"[bold]not sure[/] (maybe {escape(label)}{f' {score:.0%}' if score is not None else ''})"
     scores = emotion.get("scores")
     others = (
         sorted(((p, k) for k, p in scores.items() if k != label), reverse=True)[:2] if isinstance(scores, dict) else []

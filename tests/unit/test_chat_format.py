@@ -73,3 +73,9 @@ def test_similar_thoughts_are_printed_without_ids_or_scores() -> None:
     assert "others felt this too:" in out and "“me too [honestly]”" in out
     assert "t1" not in out and "0.91" not in out
     assert "others felt this too" not in printed(DONE)
+
+
+def test_emotion_line_says_not_sure_under_the_threshold() -> None:
+    line = emotion_line({"label": "anger", "score": 0.31, "scores": {"anger": 0.31, "joy": 0.3}, "unsure": True})
+    assert line.startswith("[bold]not sure[/] (maybe anger 31%)")
+    assert "not sure" not in emotion_line({"label": "anger", "score": 0.91, "unsure": False})

@@ -5,11 +5,12 @@ export function EmotionBadge({ emotion }: { emotion: EmotionResult }) {
   const text = formatEmotionBadge(emotion);
   return (
     <span className="badge-wrap">
-      <span className="sr-only">Detected emotion: </span>
+      <span className="sr-only">{emotion.unsure ? "Emotion: " : "Detected emotion: "}</span>
       <span
-        className={`badge emo-${emotion.label}`}
+        className={`badge emo-${emotion.unsure ? "unsure" : emotion.label}`}
         data-testid="emotion-badge"
         data-label={emotion.label}
+        data-unsure={emotion.unsure ? "true" : undefined}
         title={`Detected emotion: ${text}`}
       >
         <span className="badge-dot" aria-hidden="true" />

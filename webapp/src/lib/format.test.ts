@@ -90,6 +90,10 @@ describe("emotion display", () => {
     expect(formatEmotionBadge(e)).toBe("joy 93%");
     expect(formatEmotionBadge({ label: "fear", score: null, scores: { fear: 0.5 } })).toBe("fear 50%");
     expect(formatEmotionBadge({ label: "fear", score: null, scores: {} })).toBe("fear");
+    // Under the model's calibrated threshold the badge claims no emotion.
+    expect(formatEmotionBadge({ label: "anger", score: 0.31, scores: { anger: 0.31 }, unsure: true })).toBe(
+      "not sure (maybe anger 31%)",
+    );
   });
   it("bars come in the fixed label order with the top one marked", () => {
     const bars = emotionBars(e);

@@ -78,7 +78,8 @@ export function emotionBars(e: EmotionResult): EmotionBar[] {
 /** The badge text, e.g. "joy 93%". */
 export function formatEmotionBadge(e: EmotionResult): string {
   const score = e.score ?? (e.scores as Record<string, number | undefined>)[e.label];
-  return score == null ? e.label : `${e.label} ${formatPercent(score)}`;
+  const head = score == null ? e.label : `${e.label} ${formatPercent(score)}`;
+  return e.unsure ? `not sure (maybe ${head})` : head;
 }
 
 /** Clock time of a message ("14:05"), or "sending…" while the server time is unknown. */

@@ -74,6 +74,12 @@ describe("parseMessage", () => {
   it("takes the score from scores when missing", () => {
     const m = parseMessage("m4", { emotion: { label: "fear", scores: { fear: 0.7 } } });
     expect(m.emotion?.score).toBe(0.7);
+    expect(m.emotion?.unsure).toBe(false);
+  });
+
+  it("reads 'not sure' only from a literal true", () => {
+    expect(parseMessage("m5", { emotion: { label: "anger", score: 0.3, unsure: true } }).emotion?.unsure).toBe(true);
+    expect(parseMessage("m6", { emotion: { label: "anger", score: 0.3, unsure: "yes" } }).emotion?.unsure).toBe(false);
   });
 });
 

@@ -73,7 +73,7 @@ function parseEmotion(v: unknown): EmotionResult | null {
   }
   let score = num(v.score);
   if (score === null && isEmotion(label) && scores[label] !== undefined) score = scores[label] ?? null;
-  return { label, score, scores };
+  return { label, score, scores, unsure: v.unsure === true };
 }
 
 function parseServedBy(v: unknown): ServedBy | null {

@@ -14,6 +14,8 @@ export interface EmotionResult {
   score: number | null;
   /** Probability per label; missing labels are absent. */
   scores: Partial<Record<Emotion, number>>;
+  /** The model's top probability is under its calibrated threshold: no emotion is claimed. */
+  unsure?: boolean;
 }
 
 export interface ModelRef {
