@@ -87,7 +87,8 @@ class CatalogEntry:
     version: str
     status: str
     trained: bool
-    accuracy: float | None
+    accuracy: float | None  # on the tweets test split
+    chat_f1: float | None = None  # mean macro-F1 on the four chat-like test sets
 
     @property
     def pickable(self) -> bool:
@@ -95,7 +96,7 @@ class CatalogEntry:
 
 
 def catalog(session: Session) -> list[CatalogEntry]:
-    """The emotion classifiers in `models/*` (public read), sorted by id."""
+    """The emotion classifiers in `models/*` (public read), best on chat-like text first."""
     try:
         docs = session.list_documents("models")
     except RestError as exc:
@@ -104,8 +105,8 @@ def catalog(session: Session) -> list[CatalogEntry]:
     for d in docs:
         if d.get("task") not in (CLASSIFICATION, "ensemble"):
             continue
-        metrics = d.get("metrics")
-        accuracy = metrics.get("accuracy") if isinstance(metrics, dict) else None
+        metrics = d.get("metrics") if isinstance(d.get("metrics"), dict) else {}
+        accuracy, chat_f1 = metrics.get("accuracy"), metrics.get("chat_macro_f1")
         entries.append(
             CatalogEntry(
                 id=str(d["id"]),
@@ -114,9 +115,16 @@ def catalog(session: Session) -> list[CatalogEntry]:
                 status=str(d.get("status") or ""),
                 trained=d.get("trained") is not False,
                 accuracy=float(accuracy) if isinstance(accuracy, int | float) else None,
+                chat_f1=float(chat_f1) if isinstance(chat_f1, int | float) else None,
             )
         )
-    return sorted(entries, key=lambda e: e.id)
+    return sorted(entries, key=lambda e: (-(e.chat_f1 if e.chat_f1 is not None else -1.0), e.id))
+
+
+def best_model(entries: list[CatalogEntry], fallback: str = "bert") -> str:
+    """The pickable model best on chat-like text (the default, as in the web app), else `fallback`."""
+    scored = [e for e in entries if e.pickable and e.chat_f1 is not None]
+    return max(scored, key=lambda e: e.chat_f1 or 0.0).id if scored else fallback
 
 
 def check_model(model: str, entries: list[CatalogEntry]) -> str | None:
@@ -132,13 +140,14 @@ def check_model(model: str, entries: list[CatalogEntry]) -> str | None:
 
 
 def catalog_table(entries: list[CatalogEntry], current: str) -> Table:
-    table = Table("", "id", "name", "version", "accuracy", "status", box=None, pad_edge=False)
+    table = Table("", "id", "name", "version", "chat F1", "tweets acc", "status", box=None, pad_edge=False)
     for e in entries:
         table.add_row(
             "›" if e.id == current else "",
             e.id,
             e.name,
             e.version,
+            f"{e.chat_f1:.1%}" if e.chat_f1 is not None else "-",
             f"{e.accuracy:.1%}" if e.accuracy is not None else "-",
             (e.status or "-") + ("" if e.trained else " (untrained)"),
         )
@@ -324,16 +333,18 @@ def turn(console: Console, session: Session, state: ChatState, text: str, timeou
 def run_chat(
     console: Console,
     session: Session,
-    model: str,
+    model: str | None,
     conversation_id: str | None = None,
     timeout: float = 120.0,
     read_line: Callable[[], str] | None = None,
 ) -> None:
-    """The interactive loop; returns on /quit, end of input or Ctrl-C."""
+    """The interactive loop; returns on /quit, end of input or Ctrl-C. `model` None: the catalog's best on chat."""
+    entries = catalog(session)
+    model = model or best_model(entries)
     state = ChatState(model=model)
     if conversation_id:
         state.conversation_id = conversation_id
-    state.entries = catalog(session)
+    state.entries = entries
     problem = check_model(model, state.entries)
     if problem:
         raise ChatError(problem)

@@ -430,7 +430,10 @@ def sweep(grace: Annotated[float, typer.Option(help="Only messages older than th
 
 @app.command()
 def chat(
-    model: Annotated[str, typer.Option("--model", "-m", help="Emotion model id from the catalog.")] = "bert",
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="Emotion model id from the catalog (default: the best on chat-like text)."),
+    ] = None,
     conversation: Annotated[
         str | None, typer.Option(help="Conversation id to continue (default: a new one for this session).")
     ] = None,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from machbot.chat import CatalogEntry, check_model, check_text, emotion_line, render_answer, served_by_line
+from machbot.chat import (
+    CatalogEntry,
+    best_model,
+    check_model,
+    check_text,
+    emotion_line,
+    render_answer,
+    served_by_line,
+)
 
 DONE = {
     "model": "bert",
@@ -79,3 +87,14 @@ def test_emotion_line_says_not_sure_under_the_threshold() -> None:
     line = emotion_line({"label": "anger", "score": 0.31, "scores": {"anger": 0.31, "joy": 0.3}, "unsure": True})
     assert line.startswith("[bold]not sure[/] (maybe anger 31%)")
     assert "not sure" not in emotion_line({"label": "anger", "score": 0.91, "unsure": False})
+
+
+def test_the_default_model_is_the_usable_one_best_on_chat() -> None:
+    entries = [
+        CatalogEntry("bert", "BERT", "3", "serving", True, 0.935, chat_f1=0.61),
+        CatalogEntry("roberta", "RoBERTa", "2", "serving", True, 0.92, chat_f1=0.70),
+        CatalogEntry("electra", "ELECTRA", "2", "invalid", True, 0.90, chat_f1=0.75),
+    ]
+    assert best_model(entries) == "roberta"  # the best tweet model is not the default; a broken one cannot be
+    assert best_model([CatalogEntry("bert", "BERT", "1", "serving", True, 0.9)]) == "bert"
+    assert best_model([], fallback="distilbert") == "distilbert"

@@ -339,6 +339,7 @@ def reevaluate_defaults(root: Path = DEFAULT_ROOT, report_dir: Path | None = Non
 def evaluate_default_ensemble(root: Path = DEFAULT_ROOT, report_dir: Path | None = None) -> dict:
     """Evaluate the installed default classifiers voting together; save it for the catalog and the report."""
     from machbot_train.evaluate import REPORT_DIR, write_classifier_report
+    from machbot_train.evaluate_chat import evaluate_ensemble_suite, manifest_chat_metrics, write_chat_report
     from machbot_train.evaluate_ensemble import evaluate_ensemble, save_for_catalog
 
     reports = Path(report_dir) if report_dir else REPORT_DIR
@@ -348,8 +349,11 @@ def evaluate_default_ensemble(root: Path = DEFAULT_ROOT, report_dir: Path | None
         if current.is_file():
             members.append(Path(root) / model_id / current.read_text().strip())
     result = evaluate_ensemble(members, report_dir=reports)
-    save_for_catalog(result, root)
+    chat = evaluate_ensemble_suite(members, report_dir=reports)
+    save_for_catalog(result, root, manifest_chat_metrics(chat))
     write_classifier_report(reports, (*CLASSIFIER_IDS, ENSEMBLE_ID))
+    write_chat_report(reports)
+    result["chat"] = chat
     return result
 
 

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from machbot_fn.labels import EMOTIONS
+from machbot_fn.labels import EMOTIONS, ENSEMBLE_ID
 from machbot_fn.models.classifier import EmotionClassifier
+from machbot_fn.models.ensemble import Ensemble
 from machbot_train.calibration import expected_calibration_error, softmax
 from machbot_train.chat_corpora import CHAT_CORPORA, CORPORA, LabelledText
 from machbot_train.classifier import macro_labels
@@ -55,6 +59,9 @@ def score_set(rows: list[LabelledText], logits: np.ndarray) -> dict[str, Any]:
     return classification_scores(labels, logits.argmax(-1).tolist(), macro_over=macro_labels(rows))
 
 
+LogitsFn = Callable[[list[str]], np.ndarray]
+
+
 def evaluate_suite(
     version_dir: Path,
     trained_dir: Path | None = None,
@@ -69,10 +76,13 @@ def evaluate_suite(
     manifest = read_manifest(version_dir)
     clf = EmotionClassifier(manifest, version_dir, threads=1)
     source = source_dir(manifest, trained_dir)
-    tests = test_sets(data_dir, corpora)
-    temperature = float((manifest.calibration or {}).get("temperature", 1.0))
-    key = f"{manifest.id}@{manifest.version}"
-    result: dict[str, Any] = {
+    fp32 = None
+    if source is not None:
+
+        def fp32(texts: list[str]) -> np.ndarray:
+            return fp32_logits(source, clf.tokenizer, manifest.max_length, clf.pad_id, texts)
+
+    meta = {
         "id": manifest.id,
         "version": manifest.version,
         "display_name": manifest.display_name,
@@ -80,12 +90,73 @@ def evaluate_suite(
         "epochs": _epochs(manifest),
         "training_data": sorted((manifest.provenance.get("training_data") or {}).get("train", {"tweets": 0})),
         "calibration": manifest.calibration,
-        "sets": {},
     }
+    temperature = float(manifest.calibration.get("temperature", 1.0))
+    return _suite(
+        meta, partial(onnx_logits, clf), fp32, clf, temperature, corpora, data_dir, report_dir, latency_samples
+    )
+
+
+def evaluate_ensemble_suite(
+    version_dirs: list[Path],
+    *,
+    corpora: tuple[str, ...] = CORPORA,
+    data_dir: Path | None = None,
+    report_dir: Path = REPORT_DIR,
+    latency_samples: int = LATENCY_SAMPLES,
+) -> dict[str, Any]:
+    """The members voting as the function has them vote: the mean of their calibrated probabilities."""
+    if len(version_dirs) < 2:
+        raise ValueError("an ensemble needs at least two classifiers")
+    members = [EmotionClassifier(read_manifest(d), Path(d), threads=1) for d in version_dirs]
+
+    def log_mean_probs(texts: list[str]) -> np.ndarray:
+        probs = np.mean([softmax(onnx_logits(c, texts), c.temperature) for c in members], axis=0)
+        return np.log(np.maximum(probs, 1e-12))  # softmax of these is the averaged probability
+
+    meta = {
+        "id": ENSEMBLE_ID,
+        "version": "+".join(f"{c.manifest.id}@{c.manifest.version}" for c in members),
+        "members": {c.manifest.id: c.manifest.version for c in members},
+        "display_name": "Ensemble",
+        "init": "probability average of the classifiers",
+        "epochs": "",
+        "training_data": [],
+        "calibration": {},
+    }
+    ensemble = Ensemble(tuple(_Member(c) for c in members))  # type: ignore[arg-type]
+    return _suite(meta, log_mean_probs, None, ensemble, 1.0, corpora, data_dir, report_dir, latency_samples)
+
+
+@dataclass(frozen=True)
+class _Member:
+    """What `Ensemble` reads of a served model: its runner and manifest."""
+
+    runner: EmotionClassifier
+
+    @property
+    def manifest(self) -> Any:
+        return self.runner.manifest
+
+
+def _suite(
+    meta: dict[str, Any],
+    int8_logits: LogitsFn,
+    fp32: LogitsFn | None,
+    call: Callable[[str], object],
+    temperature: float,
+    corpora: tuple[str, ...],
+    data_dir: Path | None,
+    report_dir: Path,
+    latency_samples: int,
+) -> dict[str, Any]:
+    tests = test_sets(data_dir, corpora)
+    key = f"{meta['id']}@{meta['version']}"
+    result: dict[str, Any] = {**meta, "sets": {}}
     for name, rows in tests.items():
         texts = [row.text for row in rows]
         labels = np.array([EMOTIONS.index(row.label) for row in rows])
-        int8 = onnx_logits(clf, texts)
+        int8 = int8_logits(texts)
         entry: dict[str, Any] = {
             "n": len(rows),
             "int8": score_set(rows, int8),
@@ -94,23 +165,23 @@ def evaluate_suite(
         if temperature != 1.0:
             entry["ece_calibrated"] = expected_calibration_error(softmax(int8, temperature), labels)
         panels = {"int8": entry["int8"]["confusion"]}
-        if source is not None:
-            fp32 = fp32_logits(source, clf.tokenizer, manifest.max_length, clf.pad_id, texts)
-            entry["fp32"] = score_set(rows, fp32)
-            entry["argmax_agreement"] = float((fp32.argmax(-1) == int8.argmax(-1)).mean())
+        if fp32 is not None:
+            reference = fp32(texts)
+            entry["fp32"] = score_set(rows, reference)
+            entry["argmax_agreement"] = float((reference.argmax(-1) == int8.argmax(-1)).mean())
             panels = {"fp32": entry["fp32"]["confusion"], **panels}
         png = save_confusion(
-            panels, f"{manifest.display_name} {manifest.version}: {SET_NAMES[name]}", _png_path(report_dir, key, name)
+            panels, f"{meta['display_name']} {meta['version']}: {SET_NAMES[name]}", _png_path(report_dir, key, name)
         )
-        entry["confusion_png"] = str(png.relative_to(report_dir))
+        entry["confusion_png"] = str(png.relative_to(report_dir)) if png.is_relative_to(report_dir) else str(png)
         result["sets"][name] = entry
     chat = [n for n in CHAT_CORPORA if n in result["sets"]]
     if chat:
         result["chat_macro_f1"] = float(np.mean([result["sets"][n]["int8"]["macro_f1"] for n in chat]))
         if all("fp32" in result["sets"][n] for n in chat):
             result["chat_macro_f1_fp32"] = float(np.mean([result["sets"][n]["fp32"]["macro_f1"] for n in chat]))
-    everyday = [row.text for n in chat for row in tests[n]]
-    result["latency_ms"] = latency_ms(clf, random.Random(0).sample(everyday, min(latency_samples, len(everyday))))
+    everyday = [row.text for n in chat for row in tests[n]] or [row.text for rows in tests.values() for row in rows]
+    result["latency_ms"] = latency_ms(call, random.Random(0).sample(everyday, min(latency_samples, len(everyday))))
     write_json(Path(report_dir) / "chat" / f"{key}.json", result)
     return result
 

@@ -43,7 +43,7 @@ def evaluate_ensemble(
     for clf in members:
         if tuple(clf.manifest.labels) != EMOTIONS:
             raise ValueError(f"{clf.manifest.id} has labels {clf.manifest.labels}, not {EMOTIONS}")
-    probs = np.mean([softmax(onnx_logits(clf, data.texts)) for clf in members], axis=0)
+    probs = np.mean([softmax(onnx_logits(clf, data.texts), clf.temperature) for clf in members], axis=0)
     predictions = probs.argmax(-1)
     lat_texts = random.Random(0).sample(data.texts, min(latency_samples, len(data.texts)))
     scores = classification_scores(data.labels, predictions.tolist())
@@ -85,8 +85,9 @@ def catalog_metrics(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def save_for_catalog(result: dict[str, Any], root: Path) -> Path:
+def save_for_catalog(result: dict[str, Any], root: Path, extra_metrics: dict[str, Any] | None = None) -> Path:
     """Write `root/ensemble.json`: the member versions measured and the metrics the catalog shows."""
     path = Path(root) / ENSEMBLE_FILE
-    path.write_text(json.dumps({"members": result["members"], "metrics": catalog_metrics(result)}, indent=2) + "\n")
+    metrics = {**catalog_metrics(result), **(extra_metrics or {})}
+    path.write_text(json.dumps({"members": result["members"], "metrics": metrics}, indent=2) + "\n")
     return path

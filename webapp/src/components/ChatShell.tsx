@@ -57,7 +57,10 @@ export function ChatShell({ user, config }: { user: User; config: AppConfig }) {
   // The picker's value: the local choice until the server copy (the one it was made against) changes.
   const [localModel, setLocalModel] = useState<{ id: string; over: string | null } | null>(null);
   const [prefError, setPrefError] = useState<string | null>(null);
-  const modelId = effectiveModelId(localModel && localModel.over === preferred.data ? localModel.id : preferred.data);
+  const modelId = effectiveModelId(
+    localModel && localModel.over === preferred.data ? localModel.id : preferred.data,
+    catalog.data,
+  );
 
   const [selected, setSelected] = useState<string | null>(null);
   const [opened, setOpened] = useState<string | null>(null);

@@ -11,7 +11,7 @@ interface Props {
 
 /** The emotion model picker, filled live from the public catalog. */
 export function ModelPicker({ catalog, loading, error, value, onChange }: Props) {
-  const current = effectiveModelId(value);
+  const current = effectiveModelId(value, catalog);
   const options = pickableModels(catalog);
   const selected = options.find((m) => m.id === current);
   let warning: string | null = null;

@@ -40,7 +40,7 @@ describe("pickableModels", () => {
 describe("modelOptionLabel", () => {
   it("shows name, version, accuracy, macro-F1 and latency", () => {
     const bert = catalog.find((m) => m.id === "bert")!;
-    expect(modelOptionLabel(bert)).toBe("BERT v3 · acc 93.1% · F1 89.0% · emotion in 4.2 ms");
+    expect(modelOptionLabel(bert)).toBe("BERT v3 · tweets acc 93.1% · tweets F1 89.0% · emotion in 4.2 ms");
   });
   it("marks untrained models", () => {
     expect(modelOptionLabel(catalog.find((m) => m.id === "mobilebert")!)).toBe("MobileBERT v1 · untrained");
@@ -77,9 +77,35 @@ describe("catalog documents written by the publisher", () => {
 });
 
 describe("effectiveModelId", () => {
-  it("defaults to bert", () => {
+  it("falls back to bert while no catalog entry has a chat figure", () => {
     expect(effectiveModelId(null)).toBe("bert");
     expect(effectiveModelId("")).toBe("bert");
     expect(effectiveModelId("electra")).toBe("electra");
+    expect(effectiveModelId(null, catalog)).toBe("bert");
+  });
+});
+
+describe("choosing by chat quality", () => {
+  const chatCatalog = [
+    parseCatalogModel("bert", { task: "text-classification", displayName: "BERT", metrics: { accuracy: 0.935, chat_macro_f1: 0.61 } }),
+    parseCatalogModel("roberta", { task: "text-classification", displayName: "RoBERTa", metrics: { accuracy: 0.92, chat_macro_f1: 0.7 } }),
+    parseCatalogModel("electra", {
+      task: "text-classification",
+      displayName: "ELECTRA",
+      status: "invalid",
+      metrics: { accuracy: 0.9, chat_macro_f1: 0.75 },
+    }),
+    parseCatalogModel("ensemble", { task: "ensemble", displayName: "Ensemble", metrics: { chat_macro_f1: 0.66 } }),
+    parseCatalogModel("mobilebert", { task: "text-classification", displayName: "MobileBERT", metrics: {} }),
+  ];
+  it("orders the picker by the chat figure, not by tweet accuracy", () => {
+    expect(pickableModels(chatCatalog).map((m) => m.id)).toEqual(["electra", "roberta", "ensemble", "bert", "mobilebert"]);
+  });
+  it("preselects the selectable model best on chat", () => {
+    expect(effectiveModelId(null, chatCatalog)).toBe("roberta"); // electra is best but invalid
+    expect(effectiveModelId("bert", chatCatalog)).toBe("bert"); // a user's own choice stands
+  });
+  it("shows both figures", () => {
+    expect(modelOptionLabel(chatCatalog[1]!)).toBe("RoBERTa · chat F1 70.0% · tweets acc 92.0%");
   });
 });

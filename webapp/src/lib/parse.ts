@@ -185,6 +185,7 @@ export function parseCatalogModel(docId: string, data: Raw): CatalogModel {
     metrics: {
       accuracy: num(metrics.accuracy),
       macroF1: num(metrics.macro_f1) ?? num(metrics.macroF1),
+      chatMacroF1: num(metrics.chat_macro_f1) ?? num(metrics.chatMacroF1),
       latencyMs: num(metrics.latency_ms) ?? num(metrics.latencyMs),
     },
   };
