@@ -41,6 +41,31 @@ SET_NAMES = {
     "meld": "MELD → 5",
 }
 LATENCY_SAMPLES = 200
+# Ordinary messages of our own (in no data set), emoji-only messages and ones with no emotion at all:
+# every report shows what each model answers to them.
+EXAMPLE_MESSAGES: tuple[str, ...] = (
+    "I am so in love with my husband, he makes every day better.",
+    "Nobody called me on my birthday.",
+    "My friends threw me a surprise party and I had no idea!",
+    "I finally got the job I wanted!",
+    "But I'm a bit nervous about my first day",
+    "My landlord kept my whole deposit for no reason. I'm furious.",
+    "I miss my grandma so much, it's been a year today.",
+    "There's a weird noise downstairs and I'm home alone.",
+    "Wait, you're moving to Japan?? Since when?",
+    "Thanks for listening, you always know what to say.",
+    "Ugh, the train is late again and I'll miss my meeting.",
+    "I can't stop smiling, we're having a baby!",
+    "😭😭😭",
+    "😍❤️",
+    "🎉",
+    "👍",
+    "😡",
+    "ok",
+    "?",
+    "asdfghjkl",
+    "¿Dónde está la estación de tren?",
+)
 
 
 def fp32_logits(source: Path, tokenizer: Any, max_length: int, pad_id: int, texts: list[str]) -> np.ndarray:
@@ -180,10 +205,15 @@ def _suite(
         result["chat_macro_f1"] = float(np.mean([result["sets"][n]["int8"]["macro_f1"] for n in chat]))
         if all("fp32" in result["sets"][n] for n in chat):
             result["chat_macro_f1_fp32"] = float(np.mean([result["sets"][n]["fp32"]["macro_f1"] for n in chat]))
+    result["examples"] = [{"text": text, **_answer(call(text))} for text in EXAMPLE_MESSAGES]
     everyday = [row.text for n in chat for row in tests[n]] or [row.text for rows in tests.values() for row in rows]
     result["latency_ms"] = latency_ms(call, random.Random(0).sample(everyday, min(latency_samples, len(everyday))))
     write_json(Path(report_dir) / "chat" / f"{key}.json", result)
     return result
+
+
+def _answer(emotion: Any) -> dict[str, Any]:
+    return {"label": emotion.label, "score": round(float(emotion.score), 4), "unsure": bool(emotion.unsure)}
 
 
 def _png_path(report_dir: Path, key: str, set_name: str) -> Path:
@@ -287,6 +317,27 @@ def write_chat_report(report_dir: Path = REPORT_DIR, order: tuple[str, ...] = ()
             + " | ".join(cells)
             + " |"
         )
+    with_examples = [r for r in results if r.get("examples")][:4]
+    if with_examples:
+        lines += [
+            "",
+            "## What the models answer to ordinary messages",
+            "",
+            "Messages of our own, in no data set (`EXAMPLE_MESSAGES`); calibrated probability, *not sure* under the model's threshold.",
+            "",
+            "| message | " + " | ".join(f"{r['display_name']} `{r['version']}`" for r in with_examples) + " |",
+            "|---|" + "---|" * len(with_examples),
+        ]
+        for i, text in enumerate(EXAMPLE_MESSAGES):
+            cells = []
+            for r in with_examples:
+                ex = r["examples"][i] if i < len(r["examples"]) and r["examples"][i]["text"] == text else None
+                if ex is None:
+                    cells.append("–")
+                else:
+                    head = f"{ex['label']} {100 * ex['score']:.0f}%"
+                    cells.append(f"*not sure* ({head})" if ex["unsure"] else head)
+            lines.append(f"| {text} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "Latency (one message, tokenize + forward, one thread, p50 ms): "
