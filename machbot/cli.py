@@ -161,19 +161,27 @@ def evaluate(
     ensemble: Annotated[
         bool, typer.Option("--ensemble", help="Evaluate the shipped classifiers voting together instead.")
     ] = False,
+    shipped: Annotated[
+        bool,
+        typer.Option("--defaults", help="Evaluate every shipped default classifier and their ensemble again."),
+    ] = False,
 ) -> None:
-    """Evaluate an exported model on the test split (classifier) or held-out dialogues (replier)."""
+    """Evaluate an exported model: a classifier on the five test sets (tweets, GoEmotions, DailyDialog,
+    EmpatheticDialogues, MELD; report in training/reports/chat.md), the replier on held-out dialogues."""
     from machbot_train import defaults
 
-    if ensemble:
+    if ensemble or shipped:
         try:
-            result = defaults.evaluate_default_ensemble()
+            results = defaults.reevaluate_defaults() if shipped else {"ensemble": defaults.evaluate_default_ensemble()}
         except (ValueError, FileNotFoundError) as exc:
             fail(str(exc))
-        console.print({"members": result["members"], **defaults.ensemble_summary(result)})
+        for model_id, result in results.items():
+            chat = result.get("chat") or {}
+            console.print(f"{model_id}: chat macro-F1 {chat.get('chat_macro_f1', float('nan')):.3f}")
+        console.print("report: training/reports/chat.md")
         return
     if version_dir is None:
-        fail("pass a version directory to evaluate, or --ensemble")
+        fail("pass a version directory to evaluate, or --defaults, or --ensemble")
     if not (version_dir / "manifest.json").is_file():
         fail(f"{version_dir} has no manifest.json: pass an exported version directory")
     try:
@@ -181,6 +189,12 @@ def evaluate(
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     console.print({k: v for k, v in result.items() if not isinstance(v, (dict, list))})
+    if "chat" in result:
+        sets = result["chat"]["sets"]
+        console.print(
+            {name: f"acc {e['int8']['accuracy']:.3f} macro-F1 {e['int8']['macro_f1']:.3f}" for name, e in sets.items()}
+        )
+        console.print(f"chat macro-F1 {result['chat']['chat_macro_f1']:.3f} · report: training/reports/chat.md")
 
 
 @app.command()

@@ -329,6 +329,7 @@ def reevaluate_defaults(root: Path = DEFAULT_ROOT, report_dir: Path | None = Non
         results[model_id] = evaluate_classifier(version_dir, report_dir=reports)
         chat = evaluate_suite(version_dir, report_dir=reports)
         update_metrics(version_dir, {**manifest_metrics(results[model_id]), **manifest_chat_metrics(chat)})
+        results[model_id]["chat"] = chat
         write_chat_report(reports)
     if len(results) >= 2:
         results[ENSEMBLE_ID] = evaluate_default_ensemble(root, reports)
