@@ -22,6 +22,11 @@ from machbot_train.chat_corpora import CORPORA, LabelledText, load_corpus
 from machbot_train.overlap import keys, text_key
 
 DAILYDIALOG_JOY_CAP = 2500
+MIX_SOURCE = (
+    "the training mix of training/machbot_train/emotion_mix.py: CARER / dair-ai emotion tweets (research use), "
+    "GoEmotions (Apache-2.0), DailyDialog (CC BY-NC-SA 4.0), MELD (GPL-3.0), EmpatheticDialogues (CC BY-NC 4.0), "
+    "labels mapped onto the six by label_mapping.py, no text of any test split, DailyDialog joy capped at 2,500"
+)
 
 
 @dataclass(frozen=True)

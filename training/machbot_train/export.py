@@ -25,6 +25,7 @@ from machbot_train.bundle import (
     training_record,
 )
 from machbot_train.data import EMOTION_SOURCE
+from machbot_train.emotion_mix import MIX_SOURCE
 from machbot_train.replier_data import ED_SOURCE
 from machbot_train.tiny_models import build_tiny_classifier, build_tiny_replier
 
@@ -53,7 +54,10 @@ def export_classifier(
     """Export a trained classifier dir (save_pretrained + tokenizer.json + training.json) into out_dir/<id>/<version>/."""
     trained_dir, record, tokenizer = _trained(trained_dir)
     model = AutoModelForSequenceClassification.from_pretrained(trained_dir)
-    provenance = provenance_from(record, EMOTION_SOURCE, {"source_dir": _portable(trained_dir)}, trained_dir)
+    mix = (record.get("provenance") or {}).get("training_data")
+    data = MIX_SOURCE if mix else EMOTION_SOURCE  # runs from before the mix trained on the tweets alone
+    extra = {"source_dir": _portable(trained_dir), **({"training_data": mix} if mix else {})}
+    provenance = provenance_from(record, data, extra, trained_dir)
     return package_classifier(
         model, tokenizer, out_dir, model_id, version, trained=bool(record), provenance=provenance, options=options
     )

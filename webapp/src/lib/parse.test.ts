@@ -93,7 +93,7 @@ describe("parseCatalogModel", () => {
       trained: true,
       status: "serving",
       statusReason: null,
-      metrics: { accuracy: 0.93, macro_f1: 0.89, latency_ms: 4 },
+      metrics: { accuracy: 0.93, macro_f1: 0.89, chat_macro_f1: 0.71, latency_ms: 4 },
     });
     expect(m).toEqual({
       id: "bert",
@@ -103,7 +103,7 @@ describe("parseCatalogModel", () => {
       trained: true,
       status: "serving",
       statusReason: null,
-      metrics: { accuracy: 0.93, macroF1: 0.89, latencyMs: 4 },
+      metrics: { accuracy: 0.93, macroF1: 0.89, chatMacroF1: 0.71, latencyMs: 4 },
     });
   });
   it("falls back to the document id", () => {
