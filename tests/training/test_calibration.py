@@ -41,13 +41,15 @@ def test_a_perfectly_calibrated_model_has_a_small_error() -> None:
     assert expected_calibration_error(softmax(logits), labels) < 0.03
 
 
-def test_the_threshold_separates_neutral_from_emotional_texts() -> None:
+def test_the_threshold_hides_at_most_a_tenth_of_the_right_answers() -> None:
     rng = np.random.default_rng(1)
-    emotional = rng.uniform(0.6, 1.0, 1000)
-    neutral = rng.uniform(0.2, 0.5, 1000)
-    threshold, neutral_share, emotional_share = choose_unsure_threshold(emotional, neutral)
-    assert 0.5 <= threshold <= 0.61
-    assert neutral_share == 1.0 and emotional_share <= 0.03
+    top = np.concatenate([rng.uniform(0.5, 1.0, 900), rng.uniform(0.2, 0.6, 100)])
+    correct = np.concatenate([np.ones(900, bool), np.zeros(100, bool)])
+    threshold = choose_unsure_threshold(top, correct)
+    assert (top[correct] < threshold).mean() <= 0.10
+    assert (top[correct] < threshold + 0.02).mean() > 0.10  # the highest such threshold
+    assert 0.53 <= threshold <= 0.57  # uniform 0.5-1.0: the 10th percentile is 0.55
+    assert choose_unsure_threshold(top, np.zeros(1000, bool)) == 0.0  # nothing right: never hide
 
 
 def test_calibrate_reports_before_and_after() -> None:
@@ -55,6 +57,7 @@ def test_calibrate_reports_before_and_after() -> None:
     neutral = np.zeros((200, 6))  # flat logits: nothing to go on
     cal = calibrate(logits, labels, neutral)
     assert cal.ece_after < cal.ece_before
-    assert cal.neutral_unsure == 1.0  # a flat answer is always "not sure"
+    assert cal.neutral_unsure == 1.0  # a flat answer (1/6 each) is under any threshold chosen
+    assert cal.correct_unsure <= 0.10 and cal.wrong_unsure >= cal.correct_unsure
     manifest = cal.to_manifest()
     assert set(manifest) >= {"temperature", "unsure_below", "ece_before", "ece_after"}

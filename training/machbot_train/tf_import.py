@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from machbot_fn.models.classifier import EmotionClassifier
+from machbot_fn.models.emoji_words import emoji_to_words
 from machbot_fn.models.manifest import CLASSIFICATION, Manifest
 from machbot_fn.models.registry import sha256_file
 from machbot_train.quantize import quantization_note, quantize_int8
@@ -129,7 +130,8 @@ def import_tf_classifier(
         _check_max_length(source, max_length)
         texts = parity_texts()
         step(f"running TensorFlow on {len(texts)} sample texts")
-        source, reference = _with_reference(source, texts, max_length)
+        # TensorFlow reads each text as the served classifier will: emoji and emoticons as words.
+        source, reference = _with_reference(source, [emoji_to_words(t) for t in texts], max_length)
         with tempfile.TemporaryDirectory(prefix="machbot-tf-import-") as tmp:
             fp32_dir = Path(tmp)
             step("converting to ONNX with tf2onnx")
