@@ -105,7 +105,8 @@ def catalog(session: Session) -> list[CatalogEntry]:
     for d in docs:
         if d.get("task") not in (CLASSIFICATION, "ensemble"):
             continue
-        metrics = d.get("metrics") if isinstance(d.get("metrics"), dict) else {}
+        raw = d.get("metrics")
+        metrics: dict[str, Any] = raw if isinstance(raw, dict) else {}
         accuracy, chat_f1 = metrics.get("accuracy"), metrics.get("chat_macro_f1")
         entries.append(
             CatalogEntry(

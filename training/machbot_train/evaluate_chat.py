@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from machbot_fn.labels import EMOTIONS, ENSEMBLE_ID
-from machbot_fn.models.classifier import EmotionClassifier
-from machbot_fn.models.ensemble import Ensemble
+from machbot_fn.models.classifier import Emotion, EmotionClassifier
+from machbot_fn.models.ensemble import average
 from machbot_train.calibration import expected_calibration_error, softmax
 from machbot_train.chat_corpora import CHAT_CORPORA, CORPORA, LabelledText
 from machbot_train.classifier import macro_labels
@@ -149,19 +148,12 @@ def evaluate_ensemble_suite(
         "training_data": [],
         "calibration": {},
     }
-    ensemble = Ensemble(tuple(_Member(c) for c in members))  # type: ignore[arg-type]
-    return _suite(meta, log_mean_probs, None, ensemble, 1.0, corpora, data_dir, report_dir, latency_samples)
+    threshold = float(np.mean([c.unsure_below for c in members]))
 
+    def vote(text: str) -> Emotion:  # what the function's `ensemble` computes for one message
+        return average([c(text) for c in members], threshold)
 
-@dataclass(frozen=True)
-class _Member:
-    """What `Ensemble` reads of a served model: its runner and manifest."""
-
-    runner: EmotionClassifier
-
-    @property
-    def manifest(self) -> Any:
-        return self.runner.manifest
+    return _suite(meta, log_mean_probs, None, vote, 1.0, corpora, data_dir, report_dir, latency_samples)
 
 
 def _suite(
