@@ -130,9 +130,9 @@ def evaluate_ensemble_suite(
     latency_samples: int = LATENCY_SAMPLES,
 ) -> dict[str, Any]:
     """The members voting as the function has them vote: the mean of their calibrated probabilities."""
-    if len(version_dirs) < 2:
-        raise ValueError("an ensemble needs at least two classifiers")
-    members = [EmotionClassifier(read_manifest(d), Path(d), threads=1) for d in version_dirs]
+    from machbot_train.evaluate_ensemble import load_members
+
+    members = load_members(version_dirs)
 
     def log_mean_probs(texts: list[str]) -> np.ndarray:
         probs = np.mean([softmax(onnx_logits(c, texts), c.temperature) for c in members], axis=0)

@@ -27,6 +27,17 @@ from machbot_train.version_dir import read_manifest
 ENSEMBLE_FILE = "ensemble.json"
 
 
+def load_members(version_dirs: list[Path]) -> list[EmotionClassifier]:
+    """The served classifiers of an ensemble (at least two, each with the six labels in order)."""
+    if len(version_dirs) < 2:
+        raise ValueError("an ensemble needs at least two classifiers")
+    members = [EmotionClassifier(read_manifest(d), Path(d), threads=1) for d in version_dirs]
+    for clf in members:
+        if tuple(clf.manifest.labels) != EMOTIONS:
+            raise ValueError(f"{clf.manifest.id} has labels {clf.manifest.labels}, not {EMOTIONS}")
+    return members
+
+
 def evaluate_ensemble(
     version_dirs: list[Path],
     *,
@@ -36,13 +47,8 @@ def evaluate_ensemble(
     latency_samples: int = LATENCY_SAMPLES,
 ) -> dict[str, Any]:
     """Accuracy, macro-F1, per-class F1, confusion and latency of the members voting together."""
-    if len(version_dirs) < 2:
-        raise ValueError("an ensemble needs at least two classifiers")
-    members = [EmotionClassifier(read_manifest(d), Path(d), threads=1) for d in version_dirs]
+    members = load_members(version_dirs)
     data = load_emotion_split(split, data_dir)
-    for clf in members:
-        if tuple(clf.manifest.labels) != EMOTIONS:
-            raise ValueError(f"{clf.manifest.id} has labels {clf.manifest.labels}, not {EMOTIONS}")
     probs = np.mean([softmax(onnx_logits(clf, data.texts), clf.temperature) for clf in members], axis=0)
     predictions = probs.argmax(-1)
     lat_texts = random.Random(0).sample(data.texts, min(latency_samples, len(data.texts)))
