@@ -106,6 +106,6 @@ describe("choosing by chat quality", () => {
     expect(effectiveModelId("bert", chatCatalog)).toBe("bert"); // a user's own choice stands
   });
   it("shows both figures", () => {
-    expect(modelOptionLabel(chatCatalog[1]!)).toBe("RoBERTa · chat F1 70.0% · tweets acc 92.0%");
+    expect(modelOptionLabel(chatCatalog[1])).toBe("RoBERTa · chat F1 70.0% · tweets acc 92.0%");
   });
 });
