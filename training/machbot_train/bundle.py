@@ -21,7 +21,7 @@ from transformers import PreTrainedModel, T5ForConditionalGeneration
 from machbot_fn.labels import EMOTIONS, REPLIER_ID
 from machbot_fn.models.manifest import CLASSIFICATION, GENERATION
 from machbot_train.onnx_export import export_classifier_onnx, export_t5_cache_onnx, export_t5_onnx
-from machbot_train.quantize import quantization_note, quantize_int8
+from machbot_train.quantize import quantization_note, quantize_int8, quantize_weights_int8
 from machbot_train.version_dir import (
     CLASSIFIER_MAX_LENGTH,
     ExportError,
@@ -44,8 +44,10 @@ class ExportOptions:
     """How a model becomes a version directory: one object, passed from the exporters down to here."""
 
     max_length: int | None = None  # tokens the served model reads; None: the task's default
-    quantize: bool = True  # int8 dynamic quantisation (else the fp32 graph is served)
-    per_channel: bool = True  # per-channel weight scales for int8
+    quantize: bool = True  # int8 (else the fp32 graph is served)
+    per_channel: bool = True  # per-channel weight scales for dynamic int8
+    # Classifiers: int8 weights, fp32 arithmetic (machbot_train.quantize): stays within 0.5 points of fp32.
+    weights_only: bool = True
     metrics: Mapping[str, Any] = field(default_factory=dict)  # written into the manifest
     fp32_path: Path | None = None  # classifier: also keep the fp32 ONNX at this path
     fp32_dir: Path | None = None  # replier: also keep the fp32 ONNX graphs in this directory
@@ -137,7 +139,9 @@ def package_classifier(
             if opts.fp32_path is not None:
                 opts.fp32_path.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(fp32, opts.fp32_path)
-            if opts.quantize:
+            if opts.quantize and opts.weights_only:
+                quantize_weights_int8(fp32, version_dir / "model.onnx")
+            elif opts.quantize:
                 quantize_int8(fp32, version_dir / "model.onnx", per_channel=opts.per_channel)
             else:
                 shutil.copyfile(fp32, version_dir / "model.onnx")
@@ -154,7 +158,10 @@ def package_classifier(
             max_length=opts.max_length or CLASSIFIER_MAX_LENGTH,
             labels=EMOTIONS,
             metrics=dict(opts.metrics),
-            provenance={**provenance, "quantization": quantization_note(opts.quantize, opts.per_channel)},
+            provenance={
+                **provenance,
+                "quantization": quantization_note(opts.quantize, opts.per_channel, opts.weights_only),
+            },
         )
     except Exception:
         shutil.rmtree(version_dir, ignore_errors=True)  # never leave a half-written version behind

@@ -42,6 +42,9 @@ def session_options(threads: int) -> ort.SessionOptions:
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Classifiers ship int8 weights behind DequantizeLinear: fold them to fp32 once, at load, instead of
+    # dequantising at every call or fusing into int8 arithmetic (machbot_train.quantize says why).
+    opts.add_session_config_entry("session.disable_quant_qdq", "1")
     return opts
 
 
