@@ -24,7 +24,7 @@ from machbot_fn.models.classifier import EmotionClassifier
 from machbot_fn.models.emoji_words import emoji_to_words
 from machbot_fn.models.manifest import CLASSIFICATION, Manifest
 from machbot_fn.models.registry import sha256_file
-from machbot_train.quantize import quantization_note, quantize_int8
+from machbot_train.quantize import quantization_note, quantize_int8, quantize_weights_int8
 from machbot_train.tf_onnx import convert_to_onnx, converter_description
 from machbot_train.tf_parity import ParityReport, compare, parity_texts
 from machbot_train.tf_source import (
@@ -118,6 +118,7 @@ def import_tf_classifier(
     trained: bool = True,
     data: str = UNKNOWN_DATA,
     per_channel: bool = True,
+    weights_only: bool = True,
     overwrite: bool = False,
     current: bool = False,
     step: Callable[[str], None] = lambda message: None,
@@ -137,7 +138,11 @@ def import_tf_classifier(
             step("converting to ONNX with tf2onnx")
             convert_to_onnx(source.logits, fp32_dir / "model.onnx")
             step("quantising to int8")
-            quantize_int8(fp32_dir / "model.onnx", version_dir / "model.onnx", per_channel=per_channel)
+            # As the exported classifiers: int8 weights, fp32 arithmetic (dynamic int8 flips near-ties).
+            if weights_only:
+                quantize_weights_int8(fp32_dir / "model.onnx", version_dir / "model.onnx")
+            else:
+                quantize_int8(fp32_dir / "model.onnx", version_dir / "model.onnx", per_channel=per_channel)
             for directory in (fp32_dir, version_dir):
                 source.tokenizer.save(str(directory / "tokenizer.json"))
             fields: dict[str, Any] = {
@@ -159,7 +164,10 @@ def import_tf_classifier(
         write_manifest(
             version_dir,
             **fields,
-            provenance={**_provenance(source, parity, data), "quantization": quantization_note(True, per_channel)},
+            provenance={
+                **_provenance(source, parity, data),
+                "quantization": quantization_note(True, per_channel, weights_only),
+            },
         )
     except BaseException:
         shutil.rmtree(version_dir, ignore_errors=True)  # never leave a half-written or unchecked version behind
