@@ -6,9 +6,13 @@ google-cloud-firestore that calls back into our code stays in our file). Consecu
 merged, so the result is the order in which files are entered. From it:
 
 - files: how many different files the message passes through;
-- entries: how many times a file is entered (the first time or again);
+- entries: how many times a file is entered (the first time or again, by a call or a return);
 - returns: entries into a file that had already been left (entries - files);
-- per file: how many times each one is entered.
+- per file: how many times each one is entered, and how many calls come into it from another file
+  (a return to a caller is an entry, not a call in).
+
+The orchestrator (`serving/pipeline.py`) is entered again after every call it makes, so it is
+reported on its own line; the other files are the ones a reader should visit once or twice.
 
 The message is handled in-process as the function handles it (its settings, a registry over an
 in-memory bucket holding the tiny default models, a real Firestore client on the emulator, in a
@@ -25,13 +29,14 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+ORCHESTRATOR = "machbot_fn/serving/pipeline.py"
 FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
 TINY_MODELS = Path(__file__).resolve().parents[1] / ".emulators" / "tiny-models"  # built once, shared by checkouts
 
@@ -39,6 +44,7 @@ TINY_MODELS = Path(__file__).resolve().parents[1] / ".emulators" / "tiny-models"
 @dataclass(frozen=True)
 class CodePath:
     files_in_order: tuple[str, ...]  # each entry into a file, in order, repeats merged
+    calls_in: Counter[str] = field(default_factory=Counter)  # file -> calls into it from another of our files
 
     @property
     def files(self) -> int:
@@ -56,18 +62,34 @@ class CodePath:
         return Counter(self.files_in_order)
 
     def report(self, title: str) -> str:
+        per_file = self.per_file()
         lines = [f"{title}: {self.files} files, {self.entries} entries, {self.returns} returns to a file already left"]
-        lines += [f"  {n:3d}  {name}" for name, n in self.per_file().most_common()]
+        lines.append("  entries  calls in  file")
+
+        def row(name: str, n: int) -> str:
+            return f"  {n:7d}  {self.calls_in[name]:8d}  {name}"
+
+        if ORCHESTRATOR in per_file:
+            lines.append(row(ORCHESTRATOR, per_file[ORCHESTRATOR]) + "  (the orchestrator)")
+        lines += [row(name, n) for name, n in per_file.most_common() if name != ORCHESTRATOR]
         lines.append("  order: " + " > ".join(self.files_in_order))
         return "\n".join(lines)
+
+
+def _own_file(frame: FrameType, root: Path) -> str | None:
+    """The file of `frame` itself (relative to `root`) when it is one of ours."""
+    filename = frame.f_code.co_filename
+    if filename.startswith(str(root)) and "/venv/" not in filename:
+        return str(Path(filename).relative_to(root))
+    return None
 
 
 def _ours(frame: FrameType | None, root: Path) -> str | None:
     """The file (relative to `root`) of the innermost frame from `frame` outwards that is in `root`."""
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if filename.startswith(str(root)) and "/venv/" not in filename:
-            return str(Path(filename).relative_to(root))
+        name = _own_file(frame, root)
+        if name is not None:
+            return name
         frame = frame.f_back
     return None
 
@@ -84,10 +106,14 @@ def compress(files: list[str | None]) -> tuple[str, ...]:
 def trace(fn: Callable[[], T], root: Path = FUNCTIONS) -> tuple[T, CodePath]:
     """Run `fn` and return its result with the path its calls took through `root`'s files."""
     seen: list[str | None] = []
+    calls_in: Counter[str] = Counter()
 
     def hook(frame: FrameType, event: str, arg: Any) -> None:
         if event == "call":
             seen.append(_ours(frame, root))
+            callee = _own_file(frame, root)
+            if callee is not None and _ours(frame.f_back, root) not in (callee, None):
+                calls_in[callee] += 1
         elif event == "return":
             seen.append(_ours(frame.f_back, root))
 
@@ -96,7 +122,7 @@ def trace(fn: Callable[[], T], root: Path = FUNCTIONS) -> tuple[T, CodePath]:
         result = fn()
     finally:
         sys.setprofile(None)
-    return result, CodePath(compress(seen))
+    return result, CodePath(compress(seen), calls_in)
 
 
 def _imports() -> tuple[Any, Any, Any, Any, Any]:
