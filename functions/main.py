@@ -67,6 +67,7 @@ def services() -> pipeline.Services:
         recheck_seconds=config.recheck_seconds,
         threads=config.onnx_threads,
         on_refused=lambda model_id, version, reason: catalog.record_refused(db, model_id, version, reason),
+        embedder_retry_seconds=config.sharing.embedder_retry_seconds,
     )
     for model_id in config.preload:
         try:

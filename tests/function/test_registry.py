@@ -15,12 +15,15 @@ from tiny_onnx import tiny_classifier
 from machbot_fn.admin.publish import publish_version
 from machbot_fn.errors import ModelUnavailable, TransientError, UnknownModel
 from machbot_fn.models.registry import ModelRegistry
+from machbot_fn.settings import SharingSettings
 
 
 @pytest.fixture(scope="module")
 def versions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("registry")
-    return {v: tiny_classifier(root, "bert", v) for v in ("v1", "v2")}
+    return {v: tiny_classifier(root, "bert", v) for v in ("v1", "v2")} | {
+        "distilbert": tiny_classifier(root, "distilbert", "v1")
+    }
 
 
 @pytest.fixture
@@ -134,3 +137,58 @@ def test_an_unreachable_bucket_is_transient_until_something_is_loaded(bucket, re
     bucket.down = True
     clock.now += 60
     assert reg.get("bert").version == "v1"  # keeps serving what it has
+
+
+def asked_for(bucket: MemoryBucket, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of every blob the registry asks the bucket for, from now on."""
+    names: list[str] = []
+    blob = bucket.blob
+    monkeypatch.setattr(bucket, "blob", lambda name: names.append(name) or blob(name))
+    return names
+
+
+def test_an_unknown_model_fails_a_message_before_anything_else_is_fetched(
+    bucket, registry, versions, monkeypatch
+) -> None:
+    reg, _ = registry
+    publish_version(bucket, None, versions["v1"])
+    asked = asked_for(bucket, monkeypatch)
+    with pytest.raises(UnknownModel, match="nope"):
+        reg.models_for("nope", "user")
+    assert asked and all(name.startswith("models/nope/") for name in asked)  # no replier, no embedder
+
+
+def test_a_message_fails_when_its_replier_cannot_serve(bucket, registry, versions) -> None:
+    reg, clock = registry
+    publish_version(bucket, None, versions["v1"])
+    with pytest.raises(UnknownModel, match="t5"):
+        reg.models_for("bert", "user")  # no replier published
+    bucket.down = True
+    clock.now += 60
+    with pytest.raises(TransientError):  # the pipeline releases its claim for the sweeper
+        reg.models_for("bert", "user")
+
+
+def test_the_embedder_is_optional_and_not_asked_for_again_for_a_while_after_a_failure(
+    bucket, registry, monkeypatch
+) -> None:
+    reg, clock = registry
+    asked = asked_for(bucket, monkeypatch)
+    assert reg.optional_embedder() is None  # none published
+    assert asked
+    asked.clear()
+    clock.now += SharingSettings().embedder_retry_seconds - 1
+    assert reg.optional_embedder() is None
+    assert asked == []  # paused: no message waits on the bucket for it
+    clock.now += 1
+    assert reg.optional_embedder() is None
+    assert asked  # asked again after the pause
+
+
+def test_the_ensemble_is_every_classifier_that_can_serve(bucket, registry, versions) -> None:
+    reg, _ = registry
+    publish_version(bucket, None, versions["v1"])
+    with pytest.raises(ModelUnavailable, match="at least 2"):
+        reg.ensemble_members()
+    publish_version(bucket, None, versions["distilbert"])
+    assert [m.manifest.id for m in reg.ensemble_members()] == ["bert", "distilbert"]

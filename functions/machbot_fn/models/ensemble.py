@@ -1,7 +1,8 @@
 """`ensemble`: every published classifier votes by averaging its probabilities.
 
 It is chosen like any model id (`model: "ensemble"`) and answers with the same `emotion` shape;
-`servedBy.classifier` names each member version that took part.
+`servedBy.classifier` names each member version that took part. Which classifiers can take part is
+the registry's answer (`ModelRegistry.ensemble_members`).
 """
 
 from __future__ import annotations
@@ -10,12 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from machbot_fn.errors import ModelUnavailable, UnknownModel
-from machbot_fn.labels import CLASSIFIER_IDS, EMOTIONS
+from machbot_fn.labels import EMOTIONS
 from machbot_fn.models.classifier import Emotion, EmotionClassifier
-from machbot_fn.models.registry import ModelRegistry, ServedModel
-
-MIN_MEMBERS = 2
+from machbot_fn.models.registry import ServedModel
 
 
 def average(emotions: list[Emotion], unsure_below: float = 0.0) -> Emotion:
@@ -38,16 +36,3 @@ class Ensemble:
     def __call__(self, text: str) -> Emotion:
         thresholds = [float(m.manifest.calibration.get("unsure_below", 0.0)) for m in self.members]
         return average([m.runner(text) for m in self.members], float(np.mean(thresholds)))
-
-
-def load(registry: ModelRegistry, candidates: tuple[str, ...] = CLASSIFIER_IDS) -> Ensemble:
-    """The classifiers that can serve now; members that are unpublished or broken sit this one out."""
-    members = []
-    for model_id in candidates:
-        try:
-            members.append(registry.classifier(model_id))
-        except (UnknownModel, ModelUnavailable):
-            continue
-    if len(members) < MIN_MEMBERS:
-        raise ModelUnavailable(f"the ensemble needs at least {MIN_MEMBERS} classifiers; {len(members)} can serve")
-    return Ensemble(tuple(members))

@@ -1,5 +1,9 @@
 """The model registry client: which version of a model serves now, loaded once and verified.
 
+`models_for(model_id, user_id)` is the one question a message asks: every model it needs (the
+classifier routed to this user or the ensemble's members, the shadow, the replier, the optional
+sentence embedder), as one typed `MessageModels`.
+
 Bucket layout: `models/<id>/CURRENT` (the version string) and `models/<id>/<version>/` holding
 `manifest.json` plus the files it lists with their sha256. A version is downloaded to the local
 cache once, verified (checksums, schema, a smoke inference) and kept in memory keyed by version.
@@ -28,14 +32,15 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 from google.api_core import exceptions as gexc
 from google.cloud.storage.retry import DEFAULT_RETRY
 
-from machbot_fn.errors import ManifestError, ModelUnavailable, TransientError, UnknownModel
-from machbot_fn.labels import EMBEDDER_ID, REPLIER_ID
+from machbot_fn.errors import MachbotError, ManifestError, ModelUnavailable, TransientError, UnknownModel
+from machbot_fn.labels import CLASSIFIER_IDS, EMBEDDER_ID, ENSEMBLE_ID, REPLIER_ID
 from machbot_fn.models.classifier import EmotionClassifier
 from machbot_fn.models.embedder import SentenceEmbedder
 from machbot_fn.models.manifest import CLASSIFICATION, EMBEDDING, GENERATION, Manifest, parse_manifest
 from machbot_fn.models.replier import Replier
 from machbot_fn.models.routing import CANARY, NO_ROUTING, PRIMARY, Routing, in_canary, parse_routing
 from machbot_fn.models.runtime import Runtime
+from machbot_fn.settings import SharingSettings
 
 log = logging.getLogger(__name__)
 MODELS_PREFIX = "models"
@@ -43,6 +48,8 @@ BUCKET_RETRY_SECONDS = 10.0  # total retry budget of one bucket call, well insid
 CONNECT_TIMEOUT = 5.0  # seconds to open a connection to the bucket
 READ_TIMEOUT = 60.0  # seconds of silence mid-download before the attempt fails
 QUICK_TIMEOUT = (3.0, 10.0)  # the re-check of a model that is serving: one short attempt, no retries
+ENSEMBLE_MIN_MEMBERS = 2  # fewer classifiers that can serve: the ensemble is unavailable
+EMBEDDER_RETRY_SECONDS = SharingSettings().embedder_retry_seconds  # the setting's default (settings.py)
 
 
 def bounded(retry_seconds: float = BUCKET_RETRY_SECONDS) -> dict[str, Any]:
@@ -175,6 +182,18 @@ class Route:
     shadow: ServedModel[EmotionClassifier] | None = None
 
 
+@dataclass(frozen=True)
+class MessageModels:
+    """Every model one message needs, chosen in one call (`ModelRegistry.models_for`)."""
+
+    classifiers: tuple[ServedModel[EmotionClassifier], ...]  # the version routed to the user; for the ensemble,
+    # every member that can serve
+    route: str | None  # routing.PRIMARY or CANARY; None for the ensemble
+    shadow: ServedModel[EmotionClassifier] | None  # classifies the text too, after the answer is written
+    replier: ServedModel[Replier]
+    embedder: ServedModel[SentenceEmbedder] | None  # None: it cannot serve now, and the message is not matched
+
+
 @dataclass
 class _Entry:
     current: str | None = None
@@ -198,6 +217,7 @@ class ModelRegistry:
         clock: Callable[[], float] = time.monotonic,
         on_refused: Callable[[str, str, str], None] | None = None,
         bucket_retry_seconds: float = BUCKET_RETRY_SECONDS,
+        embedder_retry_seconds: float = EMBEDDER_RETRY_SECONDS,
     ) -> None:
         self._bucket = bucket
         self._cache_dir = Path(cache_dir)
@@ -206,6 +226,8 @@ class ModelRegistry:
         self._clock = clock
         self._on_refused = on_refused
         self._retry_seconds = bucket_retry_seconds
+        self._embedder_retry = embedder_retry_seconds
+        self._embedder_paused_until = float("-inf")
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
 
@@ -225,6 +247,45 @@ class ModelRegistry:
 
     def embedder(self, model_id: str = EMBEDDER_ID) -> ServedModel[SentenceEmbedder]:
         return of_kind(self.get(model_id), SentenceEmbedder, "a sentence embedder")
+
+    def models_for(self, model_id: str, user_id: str | None) -> MessageModels:
+        """Every model a message to `model_id` from `user_id` needs. The classifier is fetched first, so an
+        unknown or unusable model id fails before anything else is fetched; the replier's errors are the
+        message's too (a TransientError releases its claim); the embedder's never are (`optional_embedder`)."""
+        if model_id == ENSEMBLE_ID:
+            classifiers, role, shadow = self.ensemble_members(), None, None
+        else:
+            route = self.route(model_id, user_id)
+            classifiers, role, shadow = (route.model,), route.role, route.shadow
+        return MessageModels(classifiers, role, shadow, self.replier(), self.optional_embedder())
+
+    def ensemble_members(
+        self, candidates: tuple[str, ...] = CLASSIFIER_IDS
+    ) -> tuple[ServedModel[EmotionClassifier], ...]:
+        """The classifiers that can serve now; members that are unpublished or broken sit this one out."""
+        members = []
+        for model_id in candidates:
+            try:
+                members.append(self.classifier(model_id))
+            except (UnknownModel, ModelUnavailable):
+                continue
+        if len(members) < ENSEMBLE_MIN_MEMBERS:
+            raise ModelUnavailable(
+                f"the ensemble needs at least {ENSEMBLE_MIN_MEMBERS} classifiers; {len(members)} can serve"
+            )
+        return tuple(members)
+
+    def optional_embedder(self) -> ServedModel[SentenceEmbedder] | None:
+        """The sentence embedder, or None when it cannot serve. Matching is an extra: after a failure the
+        embedder is not asked for again for `embedder_retry_seconds`, so no message waits on the bucket for it."""
+        if self._clock() < self._embedder_paused_until:
+            return None
+        try:
+            return self.embedder()
+        except MachbotError as exc:
+            self._embedder_paused_until = self._clock() + self._embedder_retry
+            log.warning("matching paused for %.0f s: %s", self._embedder_retry, exc)
+            return None
 
     def get(self, model_id: str) -> ServedModel[Runtime]:
         """The verified model serving `model_id` now, of any task; raise UnknownModel / ModelUnavailable /

@@ -1,6 +1,11 @@
-"""One message, end to end: claim -> validate -> classify -> reply -> write, with every failure accounted for.
+"""One message, end to end: claim -> validate -> models -> classify -> match -> reply -> write, with every
+failure accounted for.
 
-`handle_message` is what the Firestore trigger and the sweeper call. Its outcomes:
+`handle_message` is what the Firestore trigger and the sweeper call. It enters each concern once:
+lifecycle (claim), contract (parse), the registry (`models_for`: every model the message needs, in
+one call), the classifier, sharing.similar (`match`: the message's embedding and the shared thoughts
+like it, never an error), the replier, the answer's fields, lifecycle (the final write), observe.
+Its outcomes:
 - done: `emotion`, `reply`, `servedBy`, `timings`, the similar shared thoughts (`similar`) and
   `status.state = done` in one write;
 - a permanent error (bad text, unknown model, unusable model, expired event): `status.state = error`
@@ -15,11 +20,10 @@ once, in the final write.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from google.api_core import exceptions as gexc
@@ -27,14 +31,15 @@ from google.cloud import firestore
 
 from machbot_fn.errors import MachbotError, ModelUnavailable, StaleEvent, TransientError
 from machbot_fn.labels import ENSEMBLE_ID, NEUTRAL
-from machbot_fn.models import ensemble
-from machbot_fn.models.classifier import Emotion, EmotionClassifier
-from machbot_fn.models.registry import ModelRegistry, ServedModel
+from machbot_fn.models.classifier import Emotion
+from machbot_fn.models.ensemble import Ensemble
+from machbot_fn.models.registry import MessageModels, ModelRegistry
 from machbot_fn.serving import lifecycle, observe
 from machbot_fn.serving.answer import Answer, Reply, ServedBy, Timings
 from machbot_fn.serving.contract import MessageRequest, parse_message
 from machbot_fn.settings import Settings
-from machbot_fn.sharing.similar import find_similar
+from machbot_fn.sharing import similar
+from machbot_fn.sharing.pool_sync import LivePool
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +52,10 @@ class Services:
     registry: ModelRegistry
     settings: Settings
     handled: int = 0  # messages answered by this instance; the first one is the cold start
+    pool: LivePool = field(init=False)  # the instance's copy of the shared pool, for matching
+
+    def __post_init__(self) -> None:
+        self.pool = LivePool(self.db, self.settings.sharing.refresh_seconds)
 
 
 def _ms(seconds: float) -> float:
@@ -74,45 +83,41 @@ def _history(db: firestore.Client, ref: firestore.DocumentReference, request: Me
     return texts[-turns:]
 
 
-@dataclass(frozen=True)
-class Classifier:
-    """What classifies one message, how `servedBy.classifier` names it, and who watches in shadow."""
-
-    classify: Callable[[str], Emotion]
-    served_by: ServedBy
-    shadow: ServedModel[EmotionClassifier] | None = None
-
-
-def choose_classifier(services: Services, model_id: str, user_id: str) -> Classifier:
+def _classifier(model_id: str, models: MessageModels) -> tuple[Callable[[str], Emotion], ServedBy]:
+    """What classifies the message, and how `servedBy.classifier` names it."""
     if model_id == ENSEMBLE_ID:
-        members = ensemble.load(services.registry)
-        return Classifier(members, ServedBy.ensemble(members.members))
-    route = services.registry.route(model_id, user_id)
-    model = route.model
-    served_by = ServedBy(model.manifest.id, model.version, model.main_sha256, route.role)
-    return Classifier(model.runner, served_by, route.shadow)
+        return Ensemble(models.classifiers), ServedBy.ensemble(models.classifiers)
+    model = models.classifiers[0]
+    return model.runner, ServedBy(model.manifest.id, model.version, model.main_sha256, models.route)
 
 
 def answer(services: Services, ref: firestore.DocumentReference, request: MessageRequest) -> Answer:
-    """Classify and reply; the similar thoughts are added by `handle_message`."""
+    """Classify, find the shared thoughts like it (never an error), and reply."""
     t0 = time.perf_counter()
     cold = services.handled == 0
-    classifier = choose_classifier(services, request.model, request.owner)
-    replier = services.registry.replier()
+    models = services.registry.models_for(request.model, request.owner)
+    classify, classified_by = _classifier(request.model, models)
     t1 = time.perf_counter()
-    emotion = classifier.classify(request.text)
+    emotion = classify(request.text)
     t2 = time.perf_counter()
-    history = _history(services.db, ref, request, services.settings.history_turns)
-    reply = replier.runner.generate(request.text, NEUTRAL if emotion.unsure else emotion.label, history)
+    embedder = models.embedder.runner if models.embedder else None
+    found = similar.match(
+        services.pool, services.settings.sharing, embedder, request.owner, request.text, emotion.label
+    )
     t3 = time.perf_counter()
+    history = _history(services.db, ref, request, services.settings.history_turns)
+    replier = models.replier
+    reply = replier.runner.generate(request.text, NEUTRAL if emotion.unsure else emotion.label, history)
+    t4 = time.perf_counter()
     services.handled += 1
     replied_by = ServedBy(replier.manifest.id, replier.version, replier.main_sha256)
     return Answer(
         emotion=emotion,
-        classifier=classifier.served_by,
+        classifier=classified_by,
         reply=Reply(reply.text, reply.generated, replied_by, len(history)),
-        timings=Timings(_ms(t1 - t0), _ms(t2 - t1), _ms(t3 - t2), _ms(t3 - t0), cold),
-        shadow=classifier.shadow,
+        timings=Timings(_ms(t1 - t0), _ms(t2 - t1), _ms(t4 - t3), _ms(t4 - t0), cold),
+        shadow=models.shadow,
+        similar=found,
     )
 
 
@@ -155,11 +160,6 @@ def handle_message(services: Services, ref: firestore.DocumentReference, event_t
     except Exception:
         log.exception("unexpected failure on %s", ref.path)
         return fail("internal", "machbot hit an internal error; please try again")
-    # Shared thoughts like this one go into the same write; matching never fails or holds up the reply.
-    similar = find_similar(
-        services.db, services.registry, settings.sharing, request.owner, request.text, result.emotion.label
-    )
-    result = dataclasses.replace(result, similar=similar)
     if not lifecycle.done(services.db, ref, claim, result.to_fields()):
         return "superseded"
     observe.after_answer(services.db, ref.path, request.text, result)

@@ -1,8 +1,11 @@
 """'Others felt this too': the shared thoughts written onto every answered message.
 
-Up to `similar_count` thoughts from the pool with the message's emotion and the closest meaning
-(cosine similarity of sentence embeddings), never the author's own, never hidden, none scoring
-below `min_score`. They are added to the message's final write, beside the reply:
+`match` is the one call a message makes here, once its emotion is known and before its reply: it
+embeds the message (its anonymised text) once and searches the pool for up to `similar_count`
+thoughts with the message's emotion and the closest meaning (cosine similarity of sentence
+embeddings), never the author's own, never hidden, none scoring below `min_score`. The result
+carries the message's vector too, for whatever else needs the message's meaning. The thoughts go
+into the message's final write, beside the reply:
 
     similar:    [{id, text, score}]   best first; no user id, only the anonymised text
     similarIds: [id]                  the same ids, so that a thought that leaves the pool can be
@@ -11,25 +14,21 @@ below `min_score`. They are added to the message's final write, beside the reply
 
 (written by machbot_fn.serving.answer, from the `Similar` found here).
 
-Matching is an extra: when it fails (no embedder published, the bucket or Firestore unreachable),
-the reply is written without `similar` and the failure is logged; the reply is never lost or
-delayed for it. After the embedder fails to load, matching pauses for `embedder_retry_seconds`
-rather than wait on the bucket for every message.
+Matching is an extra and never raises: when it cannot run (no embedder: the registry pauses it
+after a failure to load) or fails (Firestore unreachable), the reply is written without `similar`
+and the failure is logged; the reply is never lost for it.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from google.cloud import firestore
+import numpy as np
 
-from machbot_fn.errors import MachbotError
 from machbot_fn.labels import EMOTIONS
 from machbot_fn.models.embedder import SentenceEmbedder
-from machbot_fn.models.registry import ModelRegistry
 from machbot_fn.settings import SharingSettings
 from machbot_fn.sharing.anonymise import anonymise
 from machbot_fn.sharing.pool_index import Match
@@ -40,73 +39,40 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Similar:
-    """The shared thoughts found for a message, best first, and the time spent finding them."""
+    """The shared thoughts found for a message, best first, the time spent finding them, and the message's
+    embedding (a unit vector of the anonymised text)."""
 
     found: tuple[Match, ...]
     embed_ms: float
     match_ms: float
+    vector: np.ndarray = field(compare=False, repr=False)
 
 
-class Matcher:
-    """One instance's matching: its copy of the pool and access to the embedder."""
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
 
-    def __init__(self, db: firestore.Client, registry: ModelRegistry, settings: SharingSettings) -> None:
-        self.settings = settings
-        self.registry = registry
-        self.pool = LivePool(db, settings.refresh_seconds)
-        self._paused_until = float("-inf")
 
-    def embedder(self) -> SentenceEmbedder | None:
-        if time.monotonic() < self._paused_until:
-            return None
-        try:
-            return self.registry.embedder().runner
-        except MachbotError as exc:
-            self._paused_until = time.monotonic() + self.settings.embedder_retry_seconds
-            log.warning("matching paused for %.0f s: %s", self.settings.embedder_retry_seconds, exc)
-            return None
-
-    def match(self, owner: str, text: str, emotion: str) -> Similar | None:
-        """The similar thoughts, or None when no embedder can serve."""
-        embedder = self.embedder()
-        if embedder is None:
-            return None
+def match(
+    pool: LivePool,
+    settings: SharingSettings,
+    embedder: SentenceEmbedder | None,
+    owner: str,
+    text: str,
+    emotion: str,
+) -> Similar | None:
+    """The shared thoughts like `owner`'s message (never their own); None when matching cannot run (no
+    embedder, no emotion of the six) or failed (logged)."""
+    if embedder is None or emotion not in EMOTIONS:
+        return None
+    try:
         t0 = time.perf_counter()
         vector = embedder(anonymise(text))
         t1 = time.perf_counter()
-        found = self.pool.search(
-            emotion,
-            vector,
-            k=self.settings.similar_count,
-            exclude_owner=owner,
-            min_score=self.settings.min_score,
+        found = pool.search(
+            emotion, vector, k=settings.similar_count, exclude_owner=owner, min_score=settings.min_score
         )
         t2 = time.perf_counter()
-        return Similar(tuple(found), round((t1 - t0) * 1000, 2), round((t2 - t1) * 1000, 2))
-
-
-_matchers: dict[tuple[int, int], Matcher] = {}
-_matchers_lock = threading.Lock()
-
-
-def matcher_for(db: firestore.Client, registry: ModelRegistry, settings: SharingSettings) -> Matcher:
-    """The instance's matcher for this Firestore client and registry, built on first use."""
-    with _matchers_lock:
-        matcher = _matchers.get((id(db), id(registry)))
-        if matcher is None or matcher.pool.db is not db or matcher.registry is not registry:
-            matcher = _matchers[(id(db), id(registry))] = Matcher(db, registry, settings)
-        return matcher
-
-
-def find_similar(
-    db: firestore.Client, registry: ModelRegistry, settings: SharingSettings, owner: str, text: str, emotion: str
-) -> Similar | None:
-    """The shared thoughts like `owner`'s message (never their own); None (logged) when matching cannot
-    run or fails."""
-    if emotion not in EMOTIONS:
-        return None
-    try:
-        return matcher_for(db, registry, settings).match(owner, text, emotion)
     except Exception:
         log.exception("matching failed; the reply goes out without similar thoughts")
         return None
+    return Similar(tuple(found), _ms(t1 - t0), _ms(t2 - t1), vector)
