@@ -9,6 +9,7 @@ from typing import TypedDict
 
 from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, storage_fn
 from firebase_functions.core import Change, CloudEvent
+from firebase_functions.params import IntParam
 from flask import Request, Response
 from google.cloud.firestore_v1 import DocumentReference, DocumentSnapshot
 
@@ -30,12 +31,20 @@ class TriggerOptions(TypedDict, total=False):
     memory: options.MemoryOption
     cpu: int
     timeout_sec: int
-    min_instances: int
-    max_instances: int
-    concurrency: int
+    min_instances: IntParam
+    max_instances: IntParam
+    concurrency: IntParam
 
 
-# Production settings, explained in the README's deploy section.
+# How far each trigger scales is chosen per deployment: these params are valued in functions/.env, which
+# `firebase deploy` reads (a param without a value would be prompted for, and fails a non-interactive
+# deploy); the emulator reads functions/.env.local over it. Why these values: the README's deploy section.
+MESSAGE_MIN_INSTANCES = IntParam("MESSAGE_MIN_INSTANCES", description="warm instances kept for new messages")
+MESSAGE_MAX_INSTANCES = IntParam("MESSAGE_MAX_INSTANCES", description="instances answering messages, at most")
+MESSAGE_CONCURRENCY = IntParam("MESSAGE_CONCURRENCY", description="messages one instance answers at once")
+SHARING_MAX_INSTANCES = IntParam("SHARING_MAX_INSTANCES", description="instances of the sharing triggers, at most")
+SHARING_CONCURRENCY = IntParam("SHARING_CONCURRENCY", description="sharing events one instance handles at once")
+
 MESSAGE_OPTIONS: TriggerOptions = {
     # No `retry`: firebase-functions (Python) cannot enable redelivery for Firestore triggers
     # (firebase/firebase-functions-python#165). Transient failures release the claim instead and the
@@ -43,12 +52,10 @@ MESSAGE_OPTIONS: TriggerOptions = {
     "memory": options.MemoryOption.GB_2,
     "cpu": 1,
     "timeout_sec": 60,
-    "min_instances": 1,  # keeps one warm instance: no cold start for the first user
-    "max_instances": 20,
-    "concurrency": 8,  # ONNX sessions are thread-safe; a reply takes ~0.1 s, so 8 in flight share a CPU well
+    "min_instances": MESSAGE_MIN_INSTANCES,
+    "max_instances": MESSAGE_MAX_INSTANCES,
+    "concurrency": MESSAGE_CONCURRENCY,
 }
-if clients.using_emulators():
-    MESSAGE_OPTIONS["min_instances"] = 0
 
 
 @cache
@@ -90,8 +97,8 @@ SHARING_OPTIONS: TriggerOptions = {
     "memory": options.MemoryOption.GB_1,
     "cpu": 1,
     "timeout_sec": 60,
-    "max_instances": 20,
-    "concurrency": 8,
+    "max_instances": SHARING_MAX_INSTANCES,
+    "concurrency": SHARING_CONCURRENCY,
 }
 
 
