@@ -337,12 +337,13 @@ def _import_tf_here(
 def rebuild(
     models: Annotated[str, typer.Option(help="'all' or a comma-separated subset.")] = "all",
     train_missing: Annotated[bool, typer.Option(help="Train models that have no finished run.")] = True,
+    runs: Annotated[Path | None, typer.Option(help="Where the runs are (default: runs/ in the checkout).")] = None,
 ) -> None:
     """Rebuild the shipped default models end to end: train (resuming), export, evaluate, install."""
     from machbot_train import defaults
 
     try:
-        built = defaults.rebuild_all(models=models, train_missing=train_missing)
+        built = defaults.rebuild_all(models=models, train_missing=train_missing, runs_dir=runs or defaults.RUNS)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         fail(str(exc))
     for model_id, path in built.items():
