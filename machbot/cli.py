@@ -165,11 +165,28 @@ def evaluate(
         bool,
         typer.Option("--defaults", help="Evaluate every shipped default classifier and their ensemble again."),
     ] = False,
+    replier: Annotated[
+        bool,
+        typer.Option(
+            "--replier",
+            help="Compare the human replies, the T5 (VERSION_DIR, default: the shipped one) and the retrieval "
+            "replier on held-out conversations: training/reports/replier.md.",
+        ),
+    ] = False,
+    pool: Annotated[
+        Path | None, typer.Option(help="--replier: the reply_pool.npz (default: the T5's own, else built now).")
+    ] = None,
+    embedder: Annotated[
+        Path | None, typer.Option(help="--replier: the MiniLM version directory (default: exported once).")
+    ] = None,
 ) -> None:
     """Evaluate an exported model: a classifier on the five test sets (tweets, GoEmotions, DailyDialog,
     EmpatheticDialogues, MELD; report in training/reports/chat.md), the replier on held-out dialogues."""
     from machbot_train import defaults
 
+    if replier:
+        _evaluate_replier(version_dir, pool, embedder)
+        return
     if ensemble or shipped:
         try:
             results = defaults.reevaluate_defaults() if shipped else {"ensemble": defaults.evaluate_default_ensemble()}
@@ -195,6 +212,72 @@ def evaluate(
             {name: f"acc {e['int8']['accuracy']:.3f} macro-F1 {e['int8']['macro_f1']:.3f}" for name, e in sets.items()}
         )
         console.print(f"chat macro-F1 {result['chat']['chat_macro_f1']:.3f} · report: training/reports/chat.md")
+
+
+def _require_versions(*given: tuple[str, Path | None]) -> None:
+    """Every path given is a version directory (manifest.json inside), else one clear error."""
+    for what, path in given:
+        if path is not None and not (path / "manifest.json").is_file():
+            fail(f"{what} {path} has no manifest.json: pass an exported version directory")
+
+
+def _evaluate_replier(t5_dir: Path | None, pool: Path | None, embedder: Path | None) -> None:
+    from machbot_fn.errors import ModelUnavailable
+    from machbot_train.evaluate_replies import evaluate_default_replies
+
+    _require_versions(("VERSION_DIR", t5_dir), ("--embedder", embedder))
+    if pool is not None and not pool.is_file():
+        fail(f"--pool {pool} does not exist")
+    try:
+        result = evaluate_default_replies(t5_dir, pool, embedder_dir=embedder)
+    except (ValueError, FileNotFoundError, ModelUnavailable) as exc:
+        fail(str(exc))
+    for name, entry in result["sets"].items():
+        for system, m in entry["systems"].items():
+            console.print(
+                f"{name} · {system}: distinct-2 {m['distinct_2']:.3f}, most common {100 * m['top1_share']:.1f} %, "
+                f"ten most common {100 * m['top10_share']:.1f} %, opposite polarity {100 * m['conflict_vs_read']:.1f} %, "
+                f"cosine to the message {m['cosine_message_reply']:.3f}"
+            )
+    console.print("report: training/reports/replier.md")
+
+
+@app.command("build-pool")
+def build_pool(
+    t5_dir: Annotated[Path, typer.Argument(help="The T5 replier version directory the pool ships with.")],
+    out: Annotated[
+        Path, typer.Option(help="Registry root: the T5 with its pool is written as <out>/<id>/<version>/.")
+    ] = Path("build/registry"),
+    version: Annotated[str | None, typer.Option(help="Version name of the copy (default: YYYYMMDD-N).")] = None,
+    in_place: Annotated[
+        bool, typer.Option("--in-place", help="Add the pool to T5_DIR itself (an unpublished version only).")
+    ] = False,
+    classifier: Annotated[
+        Path | None, typer.Option(help="The classifier that reads the replies (default: the shipped best on chat).")
+    ] = None,
+    embedder: Annotated[
+        Path | None, typer.Option(help="The MiniLM version directory (default: exported once into build/embedder).")
+    ] = None,
+    max_mb: Annotated[float, typer.Option(min=1, help="The largest pool file, in MB.")] = 20,
+) -> None:
+    """Build the reply pool from the training conversations and ship it in a T5 version (manifest: sha256)."""
+    from machbot_fn.errors import ModelUnavailable
+    from machbot_train.defaults import DEFAULT_ROOT, REPO
+    from machbot_train.reply_pool import build_pool_version, default_embedder_dir, ranked_classifiers
+
+    _require_versions(("T5_DIR", t5_dir), ("--classifier", classifier), ("--embedder", embedder))
+    try:
+        built, stats = build_pool_version(
+            t5_dir,
+            None if in_place else out,
+            classifier_dir=classifier or ranked_classifiers(DEFAULT_ROOT)[0],
+            embedder_dir=embedder or default_embedder_dir(REPO / "build" / "embedder"),
+            version=version,
+            max_bytes=int(max_mb * 1e6),
+        )
+    except (ValueError, FileNotFoundError, ModelUnavailable, RuntimeError) as exc:
+        fail(str(exc))
+    console.print(f"{built}: reply_pool.npz, {stats.rows:,} replies, {stats.bytes / 1e6:.1f} MB")
 
 
 @app.command()

@@ -213,4 +213,5 @@ REPLY_NAMES = {
     "onnx_kv_cache": "ONNX greedy, key/value cache",
     "onnx_plain": "ONNX greedy, whole prefix",
     "torch_generate": "transformers generate()",
+    "pool_embed_and_choose": "reply pool: embed the message, choose a human reply",
 }

@@ -1,5 +1,7 @@
 """2. Reply latency: the served ONNX greedy loop (with and without the key/value cache) vs transformers
-`generate()` (greedy, the same max_new_tokens and n-gram ban) on the same prompts, one thread, interleaved.
+`generate()` (greedy, the same max_new_tokens and n-gram ban) on the same prompts, one thread, interleaved;
+and, when the version ships a reply pool, what the function serves first: the message embedded (MiniLM)
+and the pool's reply chosen (`serving.reply.from_pool`), beside the T5 loop it replaces.
 
 The prompts are what the function builds: the detected emotion, the message, no earlier turns. The
 PyTorch T5 is the export's recorded source, runs/t5/best for a trained replier, or the seeded tiny
@@ -11,9 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from machbot.bench.common import Context, interleaved, quiet_transformers, ratio, stats, torch_source
-from machbot_fn.labels import EMOTIONS
+from machbot_fn.labels import EMBEDDER_ID, EMOTIONS
+from machbot_fn.models.classifier import Emotion
+from machbot_fn.models.embedder import SentenceEmbedder
 from machbot_fn.models.manifest import Manifest
 from machbot_fn.models.replier import Replier, build_prompt
+from machbot_fn.serving.reply import from_pool
 
 
 def torch_replier(manifest: Manifest, vocab_size: int) -> tuple[Any | None, str]:
@@ -29,6 +34,9 @@ def torch_replier(manifest: Manifest, vocab_size: int) -> tuple[Any | None, str]
             vocab_size
         ), "tiny configuration rebuilt with the placeholder's seed (the same weights)"
     return None, "no PyTorch weights found for this trained export: generate() baseline skipped"
+
+
+POOL_RUNNER = "pool_embed_and_choose"
 
 
 def generate_runner(model: Any, replier: Replier) -> Any:
@@ -55,6 +63,25 @@ def generate_runner(model: Any, replier: Replier) -> Any:
     return run
 
 
+def pool_reply_runner(ctx: Context, replier: Replier, prompts: list[str], emotions: list[str]) -> Any | None:
+    """Prompt -> the pool's reply for its message, as the function serves it; None without a usable pool."""
+    if replier.pool is None or EMBEDDER_ID not in ctx.versions:
+        return None
+    embedder = SentenceEmbedder(ctx.manifests[EMBEDDER_ID], ctx.versions[EMBEDDER_ID], threads=1)
+    name = f"{embedder.manifest.id}@{embedder.manifest.version}"
+    if replier.pool.embedder != name:
+        ctx.notes.append(f"reply pool vectors are {replier.pool.embedder}'s, the bench's embedder is {name}: not timed")
+        return None
+    messages = dict(zip(prompts, zip(ctx.messages.texts, emotions, strict=False), strict=False))
+
+    def run(prompt: str) -> str | None:
+        text, label = messages[prompt]
+        emotion = Emotion(label, 1.0, {label: 1.0})
+        return from_pool(replier, emotion, embedder(text), name, prompt)
+
+    return run
+
+
 def run(ctx: Context) -> dict[str, Any]:
     import torch
 
@@ -74,9 +101,12 @@ def run(ctx: Context) -> dict[str, Any]:
     model, source = torch_replier(manifest, replier.tokenizer.get_vocab_size())
     if model is not None:
         runners["torch_generate"] = generate_runner(model, replier)
+    pool_runner = pool_reply_runner(ctx, replier, prompts, [EMOTIONS[labels[i]] for i in range(len(prompts))])
+    if pool_runner is not None:
+        runners[POOL_RUNNER] = pool_runner
     timings = interleaved(runners, prompts, warmup=1, block=5)
     times, outputs = timings.wall, timings.outputs
-    tokens = {k: sum(len(o) for o in v) for k, v in outputs.items()}
+    tokens = {k: sum(len(o) for o in v) for k, v in outputs.items() if k != POOL_RUNNER}
     result: dict[str, Any] = {
         "description": "one reply per call (encoder + greedy loop), one thread; prompt tokenization included",
         "version": manifest.version,
@@ -84,14 +114,26 @@ def run(ctx: Context) -> dict[str, Any]:
         "max_new_tokens": replier.max_new_tokens,
         "no_repeat_ngram_size": getattr(replier, "no_repeat_ngram_size", 0),
         "prompts": len(prompts),
-        "served_path": "onnx_kv_cache" if replier.uses_cache else "onnx_plain",
+        "served_path": POOL_RUNNER
+        if pool_runner is not None
+        else "onnx_kv_cache"
+        if replier.uses_cache
+        else "onnx_plain",
         "baseline": "transformers generate() (greedy); speed-up = generate() time / time",
         "baseline_source": source,
         "latency_ms": {k: stats(v) for k, v in times.items()},
         "cpu_ms": {k: stats(v) for k, v in timings.cpu.items()},
         "mean_new_tokens": {k: round(t / len(prompts), 2) for k, t in tokens.items()},
-        "ms_per_token": {k: round(sum(times[k]) / max(1, tokens[k]), 3) for k in times},
+        "ms_per_token": {k: round(sum(times[k]) / max(1, tokens[k]), 3) for k in tokens},
     }
+    if pool_runner is not None:
+        served = "onnx_kv_cache" if replier.uses_cache else "onnx_plain"
+        result["pool"] = {
+            "rows": len(replier.pool or ()),
+            "description": "the message embedded with the served MiniLM, then the pool's reply chosen; "
+            "the function embeds once for matching and retrieval alike",
+            "vs_t5_loop_p50": ratio(stats(times[POOL_RUNNER])["p50"], stats(times[served])["p50"]),
+        }
     lat = result["latency_ms"]
     if "torch_generate" in lat:
         result["speedup_vs_generate"] = {
@@ -102,7 +144,7 @@ def run(ctx: Context) -> dict[str, Any]:
         result["same_tokens_as_generate"] = {
             k: round(sum(a == b for a, b in zip(v, outputs["torch_generate"], strict=True)) / len(prompts), 3)
             for k, v in outputs.items()
-            if k != "torch_generate"
+            if k not in ("torch_generate", POOL_RUNNER)
         }
     if "onnx_kv_cache" in lat:
         result["kv_cache_speedup_vs_plain"] = {

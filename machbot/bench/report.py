@@ -88,8 +88,8 @@ def _section_replies(r: dict[str, Any]) -> list[str]:
             REPLY_NAMES.get(k, k) + (" (served)" if k == c["served_path"] else ""),
             pp(v),
             ms(c["cpu_ms"][k]),
-            c["mean_new_tokens"][k],
-            f"{c['ms_per_token'][k]:.2f}",
+            c["mean_new_tokens"].get(k, "–"),
+            f"{c['ms_per_token'][k]:.2f}" if k in c["ms_per_token"] else "–",
             fx((sp.get(k) or {}).get("p50")) if k != "torch_generate" else "1.0x (baseline)",
             f"{same[k]:.0%}" if k in same else "–",
         ]

@@ -38,7 +38,7 @@ def answer(classifier: ServedBy, similar: Similar | None = None) -> Answer:
     return Answer(
         emotion=Emotion("joy", 0.5, SCORES),
         classifier=classifier,
-        reply=Reply("Congratulations!", True, ServedBy("t5", "r1", "c" * 64), context_turns=2),
+        reply=Reply("Congratulations!", "model", ServedBy("t5", "r1", "c" * 64), context_turns=2),
         timings=Timings(fetch_ms=1.0, classify_ms=2.5, generate_ms=10.0, total_ms=17.2, cold_start=False),
         similar=similar,
     )
@@ -51,6 +51,7 @@ def test_fields_of_a_routed_classifier_and_the_replier() -> None:
         "reply": {
             "text": "Congratulations!",
             "model": {"id": "t5", "version": "r1"},
+            "source": "model",
             "generated": True,
             "contextTurns": 2,
         },

@@ -93,3 +93,14 @@ def test_the_graph_reproduces_sentence_transformers_on_minilm(tmp_path: Path, sa
     assert np.abs(reference - expected).max() < 1e-5
     fp32 = export_embedder_onnx(encoder, tmp_path / "minilm.onnx")
     assert np.abs(onnx_embeddings(fp32, tokenizer, MINILM_MAX_LENGTH, sample_texts) - expected).max() < 1e-4
+
+
+def test_emoji_are_embedded_as_their_names(tiny_dir: Path) -> None:
+    """As the classifiers read them: MiniLM's vocabulary has no emoji, which would all be one [UNK]."""
+    from machbot_fn.models.emoji_words import emoji_to_words
+
+    runner = SentenceEmbedder(read_manifest(tiny_dir), tiny_dir)
+    texts = ["😭😭😭", "party time 🎉", "👍"]
+    served, spelled = runner.embed(texts), runner.embed([emoji_to_words(t) for t in texts])
+    assert np.abs(served - spelled).max() < 1e-6
+    assert emoji_to_words("😭😭😭") != emoji_to_words("👍")  # different emoji, different words to embed

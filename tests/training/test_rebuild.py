@@ -54,6 +54,6 @@ def test_rebuild_installs_every_default_model_with_metrics_and_a_report(
     assert ensemble["members"] == dict.fromkeys(CLASSIFIER_IDS, "t-1") and "accuracy" in ensemble["metrics"]
     table = (reports / "classifiers.md").read_text()
     assert table.count("`t-1`") == len(CLASSIFIER_IDS) and "| Ensemble `bert@t-1+" in table
-    assert ENSEMBLE_ID in (reports / "classifiers.json").read_text() and (reports / "replier.md").is_file()
+    assert ENSEMBLE_ID in (reports / "classifiers.json").read_text() and (reports / "replier" / "t5.md").is_file()
     chat = (reports / "chat.md").read_text()
     assert chat.count("`t-1`") >= len(CLASSIFIER_IDS) and "GoEmotions → 6" in chat and "MELD → 5" in chat

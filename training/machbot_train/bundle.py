@@ -36,7 +36,7 @@ from machbot_train.version_dir import (
 REPLIER_MAX_LENGTH = 96
 MAX_NEW_TOKENS = 40
 NO_REPEAT_NGRAM_SIZE = 3  # the small replier loops on its favourite sentence without it
-REPETITION_PENALTY = 1.3  # and pads replies with stock phrases; 1.3 ends them sooner (training/reports/replier.md)
+REPETITION_PENALTY = 1.3  # and pads replies with stock phrases; 1.3 ends them sooner (training/reports/replier/t5.md)
 
 
 @dataclass(frozen=True)

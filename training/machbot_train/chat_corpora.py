@@ -110,7 +110,8 @@ def _goemotions(split: str, data_dir: Path | None) -> list[LabelledText]:
     return out
 
 
-def _dailydialog(split: str, data_dir: Path | None) -> list[LabelledText]:
+def dailydialog_dialogues(split: str, data_dir: Path | None = None) -> list[list[tuple[str, int]]]:
+    """DailyDialog's dialogues in one official split: each a list of (turn text, emotion id), in order."""
     name = {"train": "train", "val": "validation", "test": "test"}[split]
     folder = corpus_dir("dailydialog", data_dir) / name
     dialogues = _read(folder / f"dialogues_{name}.txt").splitlines()
@@ -119,11 +120,17 @@ def _dailydialog(split: str, data_dir: Path | None) -> list[LabelledText]:
     for line, labels in zip(dialogues, emotions, strict=True):
         turns = [t for t in line.split("__eou__") if t.strip()]
         # One train dialogue has a turn more than labels (a known quirk of the release): zip to the shorter.
-        for turn, label_id in zip(turns, labels.split(), strict=False):
-            label = DAILYDIALOG_TO_SIX.get(int(label_id))
-            if label:
-                out.append(LabelledText(detokenize(turn), label, "dailydialog"))
+        out.append([(detokenize(turn), int(label_id)) for turn, label_id in zip(turns, labels.split(), strict=False)])
     return out
+
+
+def _dailydialog(split: str, data_dir: Path | None) -> list[LabelledText]:
+    return [
+        LabelledText(turn, DAILYDIALOG_TO_SIX[label_id], "dailydialog")
+        for dialogue in dailydialog_dialogues(split, data_dir)
+        for turn, label_id in dialogue
+        if label_id in DAILYDIALOG_TO_SIX
+    ]
 
 
 def _meld(split: str, data_dir: Path | None) -> list[LabelledText]:
@@ -162,28 +169,22 @@ def neutral_texts(split: str, data_dir: Path | None = None, per_corpus: int = 10
         )
         if [names[int(i)] for i in parts[1].split(",")] == ["neutral"]
     ]
-    name = {"train": "train", "val": "validation", "test": "test"}[split]
-    dd = corpus_dir("dailydialog", data_dir) / name
     dailydialog = [
-        detokenize(turn)
-        for line, labels in zip(
-            _read(dd / f"dialogues_{name}.txt").splitlines(),
-            _read(dd / f"dialogues_emotion_{name}.txt").splitlines(),
-            strict=True,
-        )
-        for turn, label in zip([t for t in line.split("__eou__") if t.strip()], labels.split(), strict=False)
-        if label == "0"
+        turn for dialogue in dailydialog_dialogues(split, data_dir) for turn, label in dialogue if label == 0
     ]
     rng = random.Random(seed)
     return [t for texts in (goemotions, dailydialog) for t in rng.sample(texts, min(per_corpus, len(texts)))]
 
 
-def ed_conversations(data_dir: Path | None = None) -> list[Conversation]:
-    """EmpatheticDialogues conversations, one per distinct first turn, each with its split."""
+ED_FILES = ("valid.csv", "test.csv")
+
+
+def ed_dialogues(data_dir: Path | None = None) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """Every EmpatheticDialogues conversation as it is in the files, repeats included:
+    (file name, dialogue id, the conversation's emotion mapped onto the six, turns in order)."""
     folder = corpus_dir("dialogue/empathetic_dialogues", data_dir)
-    seen: set[str] = set()
-    out: list[Conversation] = []
-    for name in ("valid.csv", "test.csv"):
+    out = []
+    for name in ED_FILES:
         turns: dict[str, list[tuple[int, str]]] = defaultdict(list)
         emotion: dict[str, str] = {}
         for row in _read_csv(folder / name):
@@ -193,12 +194,20 @@ def ed_conversations(data_dir: Path | None = None) -> list[Conversation]:
             label = ED_TO_SIX.get(emotion[dialogue_id])
             if label is None:
                 raise DataError(f"{name}: conversation {dialogue_id} has an unknown emotion {emotion[dialogue_id]!r}")
-            ordered = tuple(text for _, text in sorted(numbered))
-            key = text_key(ordered[0])
-            if not key or key in seen:
-                continue
-            seen.add(key)
-            out.append(Conversation(f"ed-{name[:-4]}-{dialogue_id}", label, ordered, _hash_split(key)))
+            out.append((name, dialogue_id, label, tuple(text for _, text in sorted(numbered))))
+    return out
+
+
+def ed_conversations(data_dir: Path | None = None) -> list[Conversation]:
+    """EmpatheticDialogues conversations, one per distinct first turn, each with its split."""
+    seen: set[str] = set()
+    out: list[Conversation] = []
+    for name, dialogue_id, label, ordered in ed_dialogues(data_dir):
+        key = text_key(ordered[0])
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        out.append(Conversation(f"ed-{name[:-4]}-{dialogue_id}", label, ordered, _hash_split(key)))
     return out
 
 

@@ -32,11 +32,10 @@ from pathlib import Path
 
 from machbot_fn.labels import EMOTIONS
 from machbot_fn.models.replier import build_prompt
-from machbot_train.chat_corpora import detokenize
-from machbot_train.data import DataError, default_data_dir
+from machbot_train.chat_corpora import ed_dialogues
+from machbot_train.data import DataError, corpus_dir
 from machbot_train.label_mapping import ED_TO_SIX
 
-ED_FILES = ("valid.csv", "test.csv")
 MELD_FILES = ("train_sent_emo.csv", "dev_sent_emo.csv", "test_sent_emo.csv")
 ED_SOURCE = (
     "EmpatheticDialogues (Rashkin et al., ACL 2019; CC BY-NC 4.0) as prepared by wlr737/EMNLP2022-SEEK "
@@ -77,27 +76,19 @@ def _pairs_from_turns(dialogue: str, emotion: str, turns: list[str], target_pari
 
 
 def load_ed_pairs(data_dir: Path | None = None) -> list[Pair]:
-    """Listener replies from both ED files (turn 2, 4, ... answer turn 1, 3, ...)."""
-    folder = (data_dir or default_data_dir()) / "dialogue" / "empathetic_dialogues"
+    """Listener replies from both ED files (turn 2, 4, ... answer turn 1, 3, ...), repeats included.
+
+    The shipped T5 was trained on these (split by `split_pairs`); the retrieval replier's pairs, with
+    repeats removed and a held-out test split, are `machbot_train.reply_pairs`."""
     pairs: list[Pair] = []
-    for name in ED_FILES:
-        conversations: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        emotions: dict[str, str] = {}
-        for row in _read_csv(folder / name):
-            conversations[row["dialogue_id"]].append((int(row["turns"]), detokenize(row["text"])))
-            emotions[row["dialogue_id"]] = row["dialogue_emotion"].strip()
-        for dialogue, turns in conversations.items():
-            emotion = ED_TO_SIX.get(emotions[dialogue])
-            if emotion is None:
-                raise DataError(f"{name}: conversation {dialogue} has an unknown emotion {emotions[dialogue]!r}")
-            ordered = [text for _, text in sorted(turns)]
-            pairs.extend(_pairs_from_turns(f"ed-{dialogue}", emotion, ordered, target_parity=1))
+    for _, dialogue, emotion, ordered in ed_dialogues(data_dir):
+        pairs.extend(_pairs_from_turns(f"ed-{dialogue}", emotion, list(ordered), target_parity=1))
     return pairs
 
 
 def load_meld_pairs(data_dir: Path | None = None) -> list[Pair]:
     """Utterances that answer another speaker, conditioned on their own label (neutral/disgust -> skipped)."""
-    folder = (data_dir or default_data_dir()) / "dialogue" / "meld"
+    folder = corpus_dir("dialogue/meld", data_dir)
     pairs: list[Pair] = []
     for name in MELD_FILES:
         rows = _read_csv(folder / name)

@@ -127,6 +127,23 @@ def verify_files(version_dir: Path) -> list[str]:
     return problems
 
 
+def copy_version(source: Path, root: Path, version: str) -> Path:
+    """`source` copied as `root/<id>/<version>/` (the manifest's version renamed, and
+    `provenance.copied_from` naming the original), to add or change files without touching a
+    published version."""
+    manifest = read_manifest(source)
+    target = new_version_dir(root, manifest.id, version, overwrite=False)
+    for path in sorted(Path(source).iterdir()):
+        if path.is_file() and path.name != MANIFEST and not path.name.startswith("."):
+            shutil.copyfile(path, target / path.name)
+    data = json.loads((Path(source) / MANIFEST).read_text(encoding="utf-8"))
+    data["version"] = version
+    data.setdefault("provenance", {})["copied_from"] = f"{manifest.id}@{manifest.version}"
+    parse_manifest(data)
+    (target / MANIFEST).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return target
+
+
 def set_current(root: Path, model_id: str, version: str) -> Path:
     """Point `<root>/<id>/CURRENT` at `version`, as the bucket does."""
     if not (Path(root) / model_id / version / MANIFEST).is_file():

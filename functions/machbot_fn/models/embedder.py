@@ -3,6 +3,8 @@
 The graph already mean-pools the token states over the attention mask and L2-normalises (as
 sentence-transformers does); the rows are normalised once more here so that, whatever the
 quantisation did to the norms, the dot product of two embeddings is their cosine similarity.
+Emoji are read as their names first, as the classifiers read them: MiniLM's uncased WordPiece
+vocabulary has none, so "😭😭😭" and "🎉" would both be one `[UNK]`, alike to every other emoji.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from machbot_fn.errors import ModelUnavailable
+from machbot_fn.models.emoji_words import emoji_to_words
 from machbot_fn.models.manifest import EMBEDDING, Manifest
 from machbot_fn.models.runtime import TextGraph
 
@@ -37,7 +40,7 @@ class SentenceEmbedder(TextGraph):
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit vectors float32 [len(texts), dim]."""
-        return normalize_rows(self.run(texts, self.dim, "embeddings"))
+        return normalize_rows(self.run([emoji_to_words(t) for t in texts], self.dim, "embeddings"))
 
     def __call__(self, text: str) -> np.ndarray:
         vector: np.ndarray = self.embed([text])[0]

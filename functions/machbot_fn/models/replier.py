@@ -1,4 +1,5 @@
-"""Reply generation with an ONNX T5 (encoder + decoder) and a greedy loop in numpy.
+"""Reply generation with an ONNX T5 (encoder + decoder) and a greedy loop in numpy, and the version's
+reply pool (the human replies it ships with, machbot_fn.models.reply_pool) when it has one.
 
 `build_prompt` is the one prompt format: training (machbot_train.replier_data) builds its sources
 with it, so what the model sees when serving is exactly what it learned from.
@@ -16,7 +17,9 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from machbot_fn.errors import ModelUnavailable
+from machbot_fn.labels import NEUTRAL
 from machbot_fn.models.manifest import GENERATION, Manifest
+from machbot_fn.models.reply_pool import POOL_FILE, ReplyPool
 from machbot_fn.models.runtime import load_session, load_tokenizer
 
 MAX_HISTORY = 3  # turns of context; more rarely helps a small model and costs encoder time
@@ -117,6 +120,10 @@ class Replier:
         self.max_new_tokens = int(gen["max_new_tokens"])
         self.no_repeat_ngram_size = int(gen.get("no_repeat_ngram_size", 0))
         self.repetition_penalty = float(gen.get("repetition_penalty", 1.0))
+        # Listed in the manifest, so the registry has downloaded and checksummed it with the graphs.
+        self.pool: ReplyPool | None = (
+            ReplyPool.load(self.model_dir / POOL_FILE) if POOL_FILE in manifest.files else None
+        )
 
     def _load_decoder(self) -> ort.InferenceSession:
         return load_session(self.model_dir / "decoder.onnx", self.threads)
@@ -214,5 +221,12 @@ class Replier:
         return self.generate(text, emotion, history).text
 
     def smoke_test(self) -> None:
-        """The decoding loop runs end to end (an empty reply is allowed: the fallback covers it)."""
+        """The decoding loop runs end to end (an empty reply is allowed: the fallback covers it), and the
+        pool, if any, answers a query."""
         self.generate_ids(SMOKE_PROMPT)
+        if self.pool is not None:
+            query = np.ones(self.pool.dim, dtype=np.float32) / np.sqrt(self.pool.dim)
+            if not self.pool.candidates(query, NEUTRAL, k=1):
+                raise ModelUnavailable(
+                    f"model {self.manifest.id} {self.manifest.version}: the reply pool found nothing"
+                )

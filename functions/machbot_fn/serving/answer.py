@@ -3,7 +3,7 @@
 `Answer.to_fields()` is the one place that knows the document's field names (the README's contract):
 
     emotion   {label, score, scores}
-    reply     {text, model {id, version}, generated, contextTurns}
+    reply     {text, model {id, version}, source, generated, contextTurns}
     servedBy  {classifier {id, version, sha256, route | members}, replier {id, version}}
     timings   {fetchMs, classifyMs, generateMs, totalMs, coldStart, embedMs?, matchMs?}
     similar   [{id, text, score}], similarIds [id]   (when matching ran)
@@ -19,6 +19,7 @@ from typing import Any
 from machbot_fn.labels import ENSEMBLE_ID
 from machbot_fn.models.classifier import Emotion, EmotionClassifier
 from machbot_fn.models.registry import ServedModel
+from machbot_fn.serving.reply import FIXED
 from machbot_fn.sharing.similar import Similar
 
 
@@ -54,7 +55,7 @@ class ServedBy:
 @dataclass(frozen=True)
 class Reply:
     text: str
-    generated: bool  # False: the model produced nothing and a fixed reply stood in
+    source: str  # serving.reply: POOL (a person's reply to a similar message), MODEL (the T5) or FIXED
     model: ServedBy
     context_turns: int  # earlier texts of the conversation the replier saw
 
@@ -100,7 +101,8 @@ class Answer:
             "reply": {
                 "text": self.reply.text,
                 "model": {"id": self.reply.model.id, "version": self.reply.model.version},
-                "generated": self.reply.generated,
+                "source": self.reply.source,
+                "generated": self.reply.source != FIXED,
                 "contextTurns": self.reply.context_turns,
             },
             "servedBy": {

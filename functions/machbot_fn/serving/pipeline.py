@@ -4,7 +4,8 @@ failure accounted for.
 `handle_message` is what the Firestore trigger and the sweeper call. It enters each concern once:
 lifecycle (claim), contract (parse), the registry (`models_for`: every model the message needs, in
 one call), the classifier, sharing.similar (`match`: the message's embedding and the shared thoughts
-like it, never an error), the replier, the answer's fields, lifecycle (the final write), observe.
+like it, never an error), serving.reply (`draft`: the pool's human reply for that embedding, else the
+T5's), the answer's fields, lifecycle (the final write), observe.
 Its outcomes:
 - done: `emotion`, `reply`, `servedBy`, `timings`, the similar shared thoughts (`similar`) and
   `status.state = done` in one write;
@@ -30,11 +31,11 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from machbot_fn.errors import MachbotError, ModelUnavailable, StaleEvent, TransientError
-from machbot_fn.labels import ENSEMBLE_ID, NEUTRAL
+from machbot_fn.labels import ENSEMBLE_ID
 from machbot_fn.models.classifier import Emotion
 from machbot_fn.models.ensemble import Ensemble
 from machbot_fn.models.registry import MessageModels, ModelRegistry
-from machbot_fn.serving import lifecycle, observe
+from machbot_fn.serving import lifecycle, observe, reply
 from machbot_fn.serving.answer import Answer, Reply, ServedBy, Timings
 from machbot_fn.serving.contract import MessageRequest, parse_message
 from machbot_fn.settings import Settings
@@ -100,21 +101,33 @@ def answer(services: Services, ref: firestore.DocumentReference, request: Messag
     t1 = time.perf_counter()
     emotion = classify(request.text)
     t2 = time.perf_counter()
-    embedder = models.embedder.runner if models.embedder else None
+    embedder = models.embedder
     found = similar.match(
-        services.pool, services.settings.sharing, embedder, request.owner, request.text, emotion.label
+        services.pool,
+        services.settings.sharing,
+        embedder.runner if embedder else None,
+        request.owner,
+        request.text,
+        emotion.label,
     )
     t3 = time.perf_counter()
-    history = _history(services.db, ref, request, services.settings.history_turns)
     replier = models.replier
-    reply = replier.runner.generate(request.text, NEUTRAL if emotion.unsure else emotion.label, history)
+    drafted = reply.draft(
+        replier.runner,
+        request.text,
+        emotion,
+        found.vector if found else None,
+        f"{embedder.manifest.id}@{embedder.version}" if embedder else None,
+        ref.path,
+        lambda: _history(services.db, ref, request, services.settings.history_turns),
+    )
     t4 = time.perf_counter()
     services.handled += 1
     replied_by = ServedBy(replier.manifest.id, replier.version, replier.main_sha256)
     return Answer(
         emotion=emotion,
         classifier=classified_by,
-        reply=Reply(reply.text, reply.generated, replied_by, len(history)),
+        reply=Reply(drafted.text, drafted.source, replied_by, drafted.context_turns),
         timings=Timings(_ms(t1 - t0), _ms(t2 - t1), _ms(t4 - t3), _ms(t4 - t0), cold),
         shadow=models.shadow,
         similar=found,

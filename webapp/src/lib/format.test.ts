@@ -74,6 +74,13 @@ describe("formatServedBy", () => {
     });
     expect(formatServedBy(m)).toBe("answered by ensemble of bert v3, distilbert v20260101 · reply by t5 v1");
   });
+  it("says when the reply is what a person answered to a similar message", () => {
+    const servedBy = { classifier: { id: "bert", version: "3", sha256: "abc", members: [] }, replier: { id: "t5", version: "2" } };
+    const pooled = msg({ id: "a", servedBy, reply: { text: "So sorry.", model: null, source: "pool" } });
+    expect(formatServedBy(pooled)).toBe("answered by bert v3 · reply: what people answered to a similar message (t5 v2)");
+    const written = msg({ id: "b", servedBy, reply: { text: "So sorry.", model: null, source: "model" } });
+    expect(formatServedBy(written)).toBe("answered by bert v3 · reply by t5 v2");
+  });
   it("marks cold starts and copes with missing parts", () => {
     const m = msg({
       id: "a",

@@ -33,7 +33,7 @@ function nameWithVersion(id: string, version: string | null | undefined): string
  * for the ensemble "answered by ensemble of bert v3, distilbert v1, … · …". The emotion time is the
  * one the model picker shows as "emotion in … ms".
  */
-export function formatServedBy(m: Pick<ChatMessage, "servedBy" | "timings" | "model">): string {
+export function formatServedBy(m: Pick<ChatMessage, "servedBy" | "timings" | "model"> & Partial<Pick<ChatMessage, "reply">>): string {
   const classifier = m.servedBy?.classifier;
   let who = classifier ? nameWithVersion(classifier.id, classifier.version) : m.model || "unknown model";
   if (classifier && classifier.members.length > 0) {
@@ -41,7 +41,10 @@ export function formatServedBy(m: Pick<ChatMessage, "servedBy" | "timings" | "mo
   }
   const parts = [`answered by ${who}`];
   const replier = m.servedBy?.replier;
-  if (replier) parts.push(`reply by ${nameWithVersion(replier.id, replier.version)}`);
+  if (replier) {
+    const by = nameWithVersion(replier.id, replier.version);
+    parts.push(m.reply?.source === "pool" ? `reply: what people answered to a similar message (${by})` : `reply by ${by}`);
+  }
   const t = m.timings;
   if (t?.totalMs != null) {
     const steps = [

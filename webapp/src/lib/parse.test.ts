@@ -28,7 +28,7 @@ describe("parseMessage", () => {
       conversationId: "c",
       status: { state: "done", attempt: 1, updatedAt: ts(1400) },
       emotion: { label: "joy", score: 0.9, scores: { sadness: 0.01, joy: 0.9, love: 0.05, anger: 0.01, fear: 0.02, surprise: 0.01, bogus: 3 } },
-      reply: { text: "Congratulations!", model: { id: "t5", version: "1" } },
+      reply: { text: "Congratulations!", model: { id: "t5", version: "1" }, source: "pool" },
       servedBy: { classifier: { id: "bert", version: "3", sha256: "ab" }, replier: { id: "t5", version: 1 } },
       timings: { fetchMs: 0, classifyMs: 4, generateMs: 200, totalMs: 230, coldStart: false },
       feedback: { label: "surprise", at: ts(2000) },
@@ -36,7 +36,7 @@ describe("parseMessage", () => {
     expect(m.status).toEqual({ state: "done", attempt: 1, updatedAtMs: 1400 });
     expect(m.emotion?.label).toBe("joy");
     expect(m.emotion?.scores).not.toHaveProperty("bogus");
-    expect(m.reply).toEqual({ text: "Congratulations!", model: { id: "t5", version: "1" } });
+    expect(m.reply).toEqual({ text: "Congratulations!", model: { id: "t5", version: "1" }, source: "pool" });
     expect(m.servedBy?.classifier).toEqual({ id: "bert", version: "3", sha256: "ab", members: [] });
     expect(m.servedBy?.replier).toEqual({ id: "t5", version: "1" });
     expect(m.timings?.totalMs).toBe(230);

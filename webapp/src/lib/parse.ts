@@ -139,7 +139,7 @@ export function parseMessage(id: string, data: Raw, pendingWrite = false): ChatM
       ? { state, attempt: num(status?.attempt), updatedAtMs: toMillis(status?.updatedAt) }
       : null,
     emotion: parseEmotion(data.emotion),
-    reply: replyText !== null ? { text: replyText, model: modelRef(reply?.model) } : null,
+    reply: replyText !== null ? { text: replyText, model: modelRef(reply?.model), source: str(reply?.source) } : null,
     servedBy: parseServedBy(data.servedBy),
     timings: parseTimings(data.timings),
     error: error

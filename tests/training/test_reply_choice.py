@@ -1,0 +1,114 @@
+"""serving.reply: the pool's human reply when it can answer, the T5 otherwise, with a tiny real T5 and pool."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from machbot_fn.labels import EMOTIONS
+from machbot_fn.models.classifier import Emotion
+from machbot_fn.models.replier import Replier
+from machbot_fn.models.reply_pool import POOL_FILE, PoolArrays
+from machbot_fn.serving.reply import FIXED, MODEL, POOL, draft, reply_emotion
+from machbot_train.reply_pool import add_pool_to_version
+from machbot_train.tiny_models import build_tiny_replier
+from machbot_train.version_dir import copy_version, read_manifest
+
+DIM = 8
+EMBEDDER = "minilm@unit"
+REPLIES = {label: f"A reply read as {label}." for label in EMOTIONS}
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def repliers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Replier]:
+    """The tiny T5 without a pool, and a copy with a pool of six replies, one of each emotion."""
+    root = tmp_path_factory.mktemp("reply-choice")
+    plain = build_tiny_replier(root)
+    pooled = copy_version(plain, root, "with-pool")
+    rng = np.random.default_rng(3)
+    # Close to the queries below (all-ones): every row is about as good, so the seed decides among the best.
+    vectors = unit(1 + 0.02 * rng.standard_normal((len(EMOTIONS), DIM)))
+    PoolArrays.from_vectors(
+        vectors,
+        list(REPLIES.values()),
+        vectors,
+        ["neutral"] * len(EMOTIONS),
+        list(REPLIES),
+        [0.9] * len(EMOTIONS),
+        embedder=EMBEDDER,
+        classifier="tiny@unit",
+    ).save(pooled / POOL_FILE)
+    add_pool_to_version(pooled, pooled / POOL_FILE, {"data": "unit test"})
+    return {name: Replier(read_manifest(path), path) for name, path in (("plain", plain), ("pooled", pooled))}
+
+
+def emotion(label: str, score: float = 0.9, unsure: bool = False) -> Emotion:
+    rest = (1 - score) / (len(EMOTIONS) - 1)
+    return Emotion(label, score, {e: score if e == label else rest for e in EMOTIONS}, unsure)
+
+
+class History:
+    """The conversation's earlier texts, counting how often they were asked for (a Firestore query)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> list[str]:
+        self.calls += 1
+        return ["earlier message", "earlier reply"]
+
+
+def test_the_pool_answers_without_reading_the_history(repliers: dict[str, Replier]) -> None:
+    history = History()
+    query = np.ones(DIM, dtype=np.float32) / np.sqrt(DIM)
+    drafted = draft(
+        repliers["pooled"], "I lost my job", emotion("sadness"), query, EMBEDDER, "users/u/messages/m", history
+    )
+    assert drafted.source == POOL and drafted.context_turns == 0 and history.calls == 0
+    assert drafted.text in {REPLIES[label] for label in ("sadness", "anger", "fear", "surprise")}  # no joy or love
+
+
+def test_the_same_message_gets_the_same_reply_and_others_vary(repliers: dict[str, Replier]) -> None:
+    query = np.ones(DIM, dtype=np.float32) / np.sqrt(DIM)
+
+    def text_for(key: str) -> str:
+        return draft(repliers["pooled"], "hi", emotion("surprise"), query, EMBEDDER, key, History()).text
+
+    assert text_for("users/u/messages/a") == text_for("users/u/messages/a")
+    assert len({text_for(f"users/u/messages/{i}") for i in range(20)}) > 1
+
+
+@pytest.mark.parametrize(
+    ("replier", "vector", "embedder"),
+    [
+        ("plain", np.ones(DIM, dtype=np.float32), EMBEDDER),  # the version ships no pool
+        ("pooled", None, EMBEDDER),  # matching did not run: no embedding of the message
+        ("pooled", np.ones(DIM, dtype=np.float32), "minilm@another"),  # the pool's vectors are another embedder's
+    ],
+)
+def test_the_t5_replies_when_the_pool_cannot(
+    repliers: dict[str, Replier], replier: str, vector: np.ndarray | None, embedder: str
+) -> None:
+    history = History()
+    drafted = draft(
+        repliers[replier], "I lost my job", emotion("sadness"), vector, embedder, "users/u/messages/m", history
+    )
+    assert drafted.source in (MODEL, FIXED) and history.calls == 1 and drafted.context_turns == 2
+    assert drafted.text == repliers[replier].generate("I lost my job", "sadness", History()()).text
+
+
+def test_an_unsure_reading_conditions_on_neutral_and_still_avoids_a_likely_polarity() -> None:
+    assert reply_emotion(emotion("anger", 0.3, unsure=True)) == "neutral"
+    assert reply_emotion(emotion("anger", 0.9)) == "anger"
+
+
+def test_an_unsure_message_that_may_be_sad_gets_no_cheerful_pool_reply(repliers: dict[str, Replier]) -> None:
+    scores = {"sadness": 0.3, "joy": 0.35, "love": 0.05, "anger": 0.1, "fear": 0.1, "surprise": 0.1}
+    unsure = Emotion("joy", 0.35, scores, unsure=True)
+    query = np.ones(DIM, dtype=np.float32) / np.sqrt(DIM)
+    texts = {draft(repliers["pooled"], "meh", unsure, query, EMBEDDER, f"k{i}", History()).text for i in range(30)}
+    assert texts and texts <= {REPLIES["surprise"]}  # both polarities are likely: only the neutral reply is left
