@@ -237,7 +237,9 @@ def served_by_line(doc: dict[str, Any]) -> str:
         parts.append(format_ms(timings["totalMs"]) + (" (cold start)" if timings.get("coldStart") else ""))
     replier = served.get("replier") or {}
     if replier.get("id"):
-        parts.append(f"reply by {replier['id']} {format_version(replier.get('version'))}".rstrip())
+        by = f"{replier['id']} {format_version(replier.get('version'))}".rstrip()
+        pooled = (doc.get("reply") or {}).get("source") == "pool"
+        parts.append(f"reply: what people answered to a similar message ({by})" if pooled else f"reply by {by}")
     return " · ".join(parts)
 
 

@@ -262,8 +262,9 @@ def build_pool(
 ) -> None:
     """Build the reply pool from the training conversations and ship it in a T5 version (manifest: sha256)."""
     from machbot_fn.errors import ModelUnavailable
-    from machbot_train.defaults import DEFAULT_ROOT, REPO
+    from machbot_train.defaults import DEFAULT_ROOT, REPO, next_version
     from machbot_train.reply_pool import build_pool_version, default_embedder_dir, ranked_classifiers
+    from machbot_train.version_dir import read_manifest
 
     _require_versions(("T5_DIR", t5_dir), ("--classifier", classifier), ("--embedder", embedder))
     try:
@@ -272,7 +273,7 @@ def build_pool(
             None if in_place else out,
             classifier_dir=classifier or ranked_classifiers(DEFAULT_ROOT)[0],
             embedder_dir=embedder or default_embedder_dir(REPO / "build" / "embedder"),
-            version=version,
+            version=None if in_place else version or next_version(out, read_manifest(t5_dir).id),
             max_bytes=int(max_mb * 1e6),
         )
     except (ValueError, FileNotFoundError, ModelUnavailable, RuntimeError) as exc:

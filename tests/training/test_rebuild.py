@@ -13,7 +13,9 @@ import pytest
 
 from machbot_fn.admin.publish import read_local_version
 from machbot_fn.labels import CLASSIFIER_IDS, ENSEMBLE_ID, REPLIER_ID
+from machbot_fn.models.reply_pool import POOL_FILE, ReplyPool
 from machbot_train.defaults import RECIPES, rebuild_all
+from machbot_train.embedder import build_tiny_embedder
 from machbot_train.tiny_models import tiny_classifier_model, tiny_replier_model, tiny_unigram, tiny_wordpiece
 
 
@@ -38,7 +40,10 @@ def test_rebuild_installs_every_default_model_with_metrics_and_a_report(
     unigram = tiny_unigram()
     _finished_run(runs / REPLIER_ID, tiny_replier_model(unigram.get_vocab_size()), unigram, {"val_loss": 6.0})
 
-    built = rebuild_all(root=root, runs_dir=runs, version="t-1", train_missing=False, report_dir=reports)
+    embedder = build_tiny_embedder(tmp_path / "embedder")
+    built = rebuild_all(
+        root=root, runs_dir=runs, version="t-1", train_missing=False, report_dir=reports, embedder_dir=embedder
+    )
 
     assert set(built) == {*CLASSIFIER_IDS, REPLIER_ID}
     for model_id, version_dir in built.items():
@@ -57,3 +62,10 @@ def test_rebuild_installs_every_default_model_with_metrics_and_a_report(
     assert ENSEMBLE_ID in (reports / "classifiers.json").read_text() and (reports / "replier" / "t5.md").is_file()
     chat = (reports / "chat.md").read_text()
     assert chat.count("`t-1`") >= len(CLASSIFIER_IDS) and "GoEmotions → 6" in chat and "MELD → 5" in chat
+    replier = read_local_version(built[REPLIER_ID])  # ships its reply pool, listed with its checksum
+    assert POOL_FILE in replier.files and replier.provenance["reply_pool"]["rows"] > 0
+    pool = ReplyPool.load(built[REPLIER_ID] / POOL_FILE)
+    chat_figures = {m: read_local_version(built[m]).metrics["chat_macro_f1"] for m in CLASSIFIER_IDS}
+    reader, version = pool.classifier.split("@")
+    assert version == "t-1" and chat_figures[reader] == max(chat_figures.values())  # the best on chat read the replies
+    assert pool.embedder == f"minilm@{read_local_version(embedder).version}"

@@ -64,6 +64,8 @@ def test_done_answer_shows_emotion_reply_and_served_by() -> None:
     assert served_by_line({**DONE, "timings": {"totalMs": 2500, "coldStart": True}}).endswith(
         "2500 ms (cold start) · reply by t5 v1"
     )
+    pooled = {**DONE, "reply": {**DONE["reply"], "source": "pool"}}
+    assert served_by_line(pooled).endswith("reply: what people answered to a similar message (t5 v1)")
 
 
 def test_error_answer_shows_code_and_message() -> None:

@@ -254,10 +254,14 @@ def rebuild_replier(
     prune: bool = True,
     epochs: int = 4,
     report_dir: Path | None = None,
+    embedder_dir: Path | None = None,
 ) -> Path:
-    """Train (resuming) if needed, export, evaluate and install the default T5 replier."""
+    """Train (resuming) if needed, export, evaluate and install the default T5 replier with its reply pool
+    (built from the training conversations with the served MiniLM, `embedder_dir` by default exported
+    into build/embedder, and the installed classifier best on chat-like text)."""
     from machbot_train.evaluate import REPORT_DIR, evaluate_replier
     from machbot_train.export import ExportOptions, export_replier
+    from machbot_train.reply_pool import build_pool_version, default_embedder_dir, ranked_classifiers
 
     run_dir = Path(runs_dir) / REPLIER_ID
     if train_missing and not run_finished(run_dir):
@@ -271,6 +275,12 @@ def rebuild_replier(
     metrics = {k: round(float(result[k]), 4) for k in keys if k in result}
     metrics["latency_ms"] = round(result["latency_ms"]["p50"], 1)
     update_metrics(built, metrics)
+    build_pool_version(
+        built,
+        None,
+        classifier_dir=ranked_classifiers(Path(root))[0],
+        embedder_dir=embedder_dir or default_embedder_dir(REPO / "build" / "embedder"),
+    )
     return _install(built, root, prune)
 
 
@@ -282,6 +292,7 @@ def rebuild_all(
     train_missing: bool = True,
     prune: bool = True,
     report_dir: Path | None = None,
+    embedder_dir: Path | None = None,
 ) -> dict[str, Path]:
     """Rebuild the six default models (or a comma-separated subset): train what is missing (resuming),
     export, evaluate, install into root/<id>/<version>/ with CURRENT. MobileBERT is rebuilt after the
@@ -294,7 +305,9 @@ def rebuild_all(
     out: dict[str, Path] = {}
     for model_id in ordered:
         if model_id == REPLIER_ID:
-            out[model_id] = rebuild_replier(root, runs_dir, version, train_missing, prune, report_dir=report_dir)
+            out[model_id] = rebuild_replier(
+                root, runs_dir, version, train_missing, prune, report_dir=report_dir, embedder_dir=embedder_dir
+            )
         else:
             out[model_id] = rebuild_classifier(
                 model_id, root, runs_dir, version, train_missing, prune, report_dir=report_dir

@@ -380,9 +380,8 @@ def build_pool_version(
     log: RunLog | None = None,
 ) -> tuple[Path, PoolStats]:
     """Build the pool and ship it in a replier version: a copy of `t5_dir` as `out_root/<id>/<version>/`
-    (version default: today's next), or `t5_dir` itself when `out_root` is None. The manifest lists
-    the pool with its sha256 and says how it was built (`provenance.reply_pool`)."""
-    from machbot_train.defaults import next_version
+    (`version` is then required), or `t5_dir` itself when `out_root` is None. The manifest lists the
+    pool with its sha256 and says how it was built (`provenance.reply_pool`)."""
     from machbot_train.version_dir import copy_version
 
     source = read_manifest(t5_dir)
@@ -391,7 +390,9 @@ def build_pool_version(
     if out_root is None:
         target = Path(t5_dir)
     else:
-        target = copy_version(t5_dir, out_root, version or next_version(out_root, source.id))
+        if not version:
+            raise ValueError("a copy of the replier needs a version name")
+        target = copy_version(t5_dir, out_root, version)
     try:
         stats = build_reply_pool(
             target / POOL_FILE,
