@@ -68,7 +68,7 @@ def pool_reply_runner(ctx: Context, replier: Replier, prompts: list[str], emotio
     if replier.pool is None or EMBEDDER_ID not in ctx.versions:
         return None
     embedder = SentenceEmbedder(ctx.manifests[EMBEDDER_ID], ctx.versions[EMBEDDER_ID], threads=1)
-    name = f"{embedder.manifest.id}@{embedder.manifest.version}"
+    name = embedder.manifest.versioned_id
     if replier.pool.embedder != name:
         ctx.notes.append(f"reply pool vectors are {replier.pool.embedder}'s, the bench's embedder is {name}: not timed")
         return None
@@ -104,6 +104,7 @@ def run(ctx: Context) -> dict[str, Any]:
     pool_runner = pool_reply_runner(ctx, replier, prompts, [EMOTIONS[labels[i]] for i in range(len(prompts))])
     if pool_runner is not None:
         runners[POOL_RUNNER] = pool_runner
+    t5_loop = "onnx_kv_cache" if replier.uses_cache else "onnx_plain"  # what serves without a pool
     timings = interleaved(runners, prompts, warmup=1, block=5)
     times, outputs = timings.wall, timings.outputs
     tokens = {k: sum(len(o) for o in v) for k, v in outputs.items() if k != POOL_RUNNER}
@@ -114,11 +115,7 @@ def run(ctx: Context) -> dict[str, Any]:
         "max_new_tokens": replier.max_new_tokens,
         "no_repeat_ngram_size": getattr(replier, "no_repeat_ngram_size", 0),
         "prompts": len(prompts),
-        "served_path": POOL_RUNNER
-        if pool_runner is not None
-        else "onnx_kv_cache"
-        if replier.uses_cache
-        else "onnx_plain",
+        "served_path": POOL_RUNNER if pool_runner is not None else t5_loop,
         "baseline": "transformers generate() (greedy); speed-up = generate() time / time",
         "baseline_source": source,
         "latency_ms": {k: stats(v) for k, v in times.items()},
@@ -127,12 +124,11 @@ def run(ctx: Context) -> dict[str, Any]:
         "ms_per_token": {k: round(sum(times[k]) / max(1, tokens[k]), 3) for k in tokens},
     }
     if pool_runner is not None:
-        served = "onnx_kv_cache" if replier.uses_cache else "onnx_plain"
         result["pool"] = {
             "rows": len(replier.pool or ()),
             "description": "the message embedded with the served MiniLM, then the pool's reply chosen; "
             "the function embeds once for matching and retrieval alike",
-            "vs_t5_loop_p50": ratio(stats(times[POOL_RUNNER])["p50"], stats(times[served])["p50"]),
+            "vs_t5_loop_p50": ratio(stats(times[POOL_RUNNER])["p50"], stats(times[t5_loop])["p50"]),
         }
     lat = result["latency_ms"]
     if "torch_generate" in lat:

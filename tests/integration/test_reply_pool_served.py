@@ -19,7 +19,7 @@ from machbot_fn.admin.publish import publish_version
 from machbot_fn.labels import EMOTIONS, REPLIER_ID
 from machbot_fn.models.embedder import SentenceEmbedder
 from machbot_fn.models.reply_pool import POOL_FILE, PoolArrays, avoided_polarities, polarity
-from machbot_train.reply_pool import add_pool_to_version, model_name
+from machbot_train.reply_pool import add_pool_to_version
 from machbot_train.version_dir import copy_version, read_manifest
 
 POOL_VERSION = "tiny-pool"
@@ -59,7 +59,7 @@ def build_pool_version(t5_dir: Path, embedder_dir: Path, root: Path) -> tuple[Pa
         message_emotions,
         reply_emotions,
         [0.9] * len(replies),
-        embedder=model_name(embedder.manifest),
+        embedder=embedder.manifest.versioned_id,
         classifier="tiny@test",
     )
     target = copy_version(t5_dir, root, POOL_VERSION)

@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 
-from machbot_fn.labels import NEUTRAL
 from machbot_fn.models.classifier import Emotion, EmotionClassifier
 from machbot_fn.models.embedder import SentenceEmbedder
 from machbot_fn.models.replier import Replier
@@ -46,12 +45,13 @@ from machbot_fn.models.reply_pool import (
     conflicting,
     seed_for,
 )
+from machbot_fn.serving.reply import reply_emotion
 from machbot_train.evaluate import REPORT_DIR, read_emotions, write_json
 from machbot_train.metrics import distinct_n
 from machbot_train.overlap import text_key
 from machbot_train.progress import RunLog
 from machbot_train.reply_pairs import ReplyPair, last_pairs, load_reply_splits
-from machbot_train.reply_pool import clean_reply, embed_texts, model_name
+from machbot_train.reply_pool import clean_reply, embed_texts
 from machbot_train.version_dir import read_manifest
 
 HELD_OUT = 500
@@ -112,11 +112,6 @@ class Message:
     reference: str | None = None  # what a person replied
 
 
-def served_label(emotion: Emotion) -> str:
-    """What the replier is conditioned on: the label, or neutral when the classifier is not sure."""
-    return NEUTRAL if emotion.unsure else emotion.label
-
-
 def top_shares(replies: Sequence[str]) -> tuple[float, float, list[tuple[str, int]]]:
     """The share of the most common reply and of the ten most common (by normalised text), and those ten."""
     counts = Counter(text_key(r) for r in replies)
@@ -162,7 +157,7 @@ def score_replies(
     """Every figure of one system on one message set."""
     top1, top10, common = top_shares(replies)
     reply_best = [e.label for e in read_emotions(judges.best, list(replies))]
-    served = [served_label(e) for e in read]
+    served = [reply_emotion(e) for e in read]
     out: dict[str, Any] = {
         "n": len(replies),
         "distinct_1": distinct_n(replies, 1),
@@ -202,7 +197,7 @@ def retrieve(
     try:
         for m, vector, emotion in zip(messages, vectors, read, strict=True):
             t0 = time.perf_counter()
-            picked = choose(pool.candidates(vector, served_label(emotion), K, emotion.scores), seed_for(m.key))
+            picked = choose(pool.candidates(vector, reply_emotion(emotion), K, emotion.scores), seed_for(m.key))
             times.append((time.perf_counter() - t0) * 1000)
             replies.append(picked.text if picked else "")
             scores.append(picked.message_score if picked else float("nan"))
@@ -219,7 +214,7 @@ def generate(
     with log.progress("T5 replies", len(messages)) as advance:
         for m, emotion in zip(messages, read, strict=True):
             t0 = time.perf_counter()
-            replies.append(replier(m.text, served_label(emotion), m.history))
+            replies.append(replier(m.text, reply_emotion(emotion), m.history))
             times.append((time.perf_counter() - t0) * 1000)
             advance("")
     return replies, times
@@ -301,11 +296,11 @@ def evaluate_replies(
     t0 = time.perf_counter()
     pool = ReplyPool.load(pool_path)
     load_ms = (time.perf_counter() - t0) * 1000
-    if pool.embedder != model_name(judges.embedder.manifest):
-        raise ValueError(f"{pool_path} was built with {pool.embedder}, not {model_name(judges.embedder.manifest)}")
+    if pool.embedder != judges.embedder.manifest.versioned_id:
+        raise ValueError(f"{pool_path} was built with {pool.embedder}, not {judges.embedder.manifest.versioned_id}")
     replier = Replier(read_manifest(t5_dir), t5_dir, threads=1)
     result: dict[str, Any] = {
-        "t5": model_name(replier.manifest)
+        "t5": replier.manifest.versioned_id
         + (f", the weights of {copied}" if (copied := replier.manifest.provenance.get("copied_from")) else ""),
         "pool": {
             "path": str(pool_path),
@@ -319,9 +314,9 @@ def evaluate_replies(
             "built": pool_built if pool_built is not None else pool_provenance(Path(pool_path)),
         },
         "judges": {
-            "best": model_name(judges.best.manifest),
-            "second": model_name(judges.second.manifest) if judges.second else None,
-            "embedder": model_name(judges.embedder.manifest),
+            "best": judges.best.manifest.versioned_id,
+            "second": judges.second.manifest.versioned_id if judges.second else None,
+            "embedder": judges.embedder.manifest.versioned_id,
         },
         "k": K,
         "retrieval": {"shortlist": SHORTLIST, "reply_weight": REPLY_WEIGHT, "avoid_mass": AVOID_MASS},
@@ -345,7 +340,7 @@ def evaluate_replies(
     result["own"] = [
         {
             "message": m.text,
-            "emotion": served_label(e),
+            "emotion": reply_emotion(e),
             "score": round(e.score, 3),
             "t5": t,
             "retrieval": r,
@@ -379,13 +374,13 @@ def _run_set(messages: list[Message], pool: ReplyPool, replier: Replier, judges:
     systems["retrieval"]["latency_ms"] = percentiles(retrieval_ms)
     systems["retrieval"]["mean_retrieval_cosine"] = float(np.nanmean(scores))
     systems["retrieval"]["no_candidate"] = sum(not r for r in retrieved)
-    read_counts = Counter(served_label(e) for e in read)
+    read_counts = Counter(reply_emotion(e) for e in read)
     samples = [
         {
             "message": m.text,
             "history": list(m.history),
             "annotated": m.annotated,
-            "read": served_label(e),
+            "read": reply_emotion(e),
             "reference": m.reference,
             "t5": t,
             "retrieval": r,

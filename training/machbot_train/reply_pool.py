@@ -205,17 +205,13 @@ def _file_size(arrays: PoolArrays) -> int:
         return path.stat().st_size
 
 
-def model_name(manifest: Manifest) -> str:
-    return f"{manifest.id}@{manifest.version}"
-
-
 def embed_texts(embedder: SentenceEmbedder, texts: list[str], log: RunLog | None = None) -> np.ndarray:
     """Unit vectors [len(texts), dim] from the served embedder, batched by length (a progress bar with `log`)."""
     from machbot_train.evaluate import rows_by_length
 
     if log is None:
         return rows_by_length(embedder.embed, texts, embedder.dim, EMBED_BATCH)
-    with log.progress(f"embedding with {model_name(embedder.manifest)}", -(-len(texts) // EMBED_BATCH)) as advance:
+    with log.progress(f"embedding with {embedder.manifest.versioned_id}", -(-len(texts) // EMBED_BATCH)) as advance:
         return rows_by_length(embedder.embed, texts, embedder.dim, EMBED_BATCH, advance)
 
 
@@ -228,7 +224,7 @@ def pool_arrays(
     messages = embed_texts(embedder, [r.message for r in rows], log)
     replies = embed_texts(embedder, [r.reply for r in rows], log)
     if log is not None:
-        log.info(f"reading the emotion of {len(rows)} replies with {model_name(classifier.manifest)}")
+        log.info(f"reading the emotion of {len(rows)} replies with {classifier.manifest.versioned_id}")
     read = read_emotions(classifier, [r.reply for r in rows])
     return PoolArrays.from_vectors(
         messages,
@@ -237,8 +233,8 @@ def pool_arrays(
         [r.emotion for r in rows],
         [e.label for e in read],
         [e.score for e in read],
-        embedder=model_name(embedder.manifest),
-        classifier=model_name(classifier.manifest),
+        embedder=embedder.manifest.versioned_id,
+        classifier=classifier.manifest.versioned_id,
     )
 
 

@@ -138,7 +138,7 @@ def copy_version(source: Path, root: Path, version: str) -> Path:
             shutil.copyfile(path, target / path.name)
     data = json.loads((Path(source) / MANIFEST).read_text(encoding="utf-8"))
     data["version"] = version
-    data.setdefault("provenance", {})["copied_from"] = f"{manifest.id}@{manifest.version}"
+    data.setdefault("provenance", {})["copied_from"] = manifest.versioned_id
     parse_manifest(data)
     (target / MANIFEST).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return target

@@ -83,6 +83,11 @@ class Manifest:
     def is_classifier(self) -> bool:
         return self.task == CLASSIFICATION
 
+    @property
+    def versioned_id(self) -> str:
+        """`<id>@<version>`: how a reply pool names the models its vectors and emotions came from."""
+        return f"{self.id}@{self.version}"
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "schema": SCHEMA_VERSION,

@@ -117,7 +117,7 @@ def answer(services: Services, ref: firestore.DocumentReference, request: Messag
         request.text,
         emotion,
         found.vector if found else None,
-        f"{embedder.manifest.id}@{embedder.version}" if embedder else None,
+        embedder.manifest.versioned_id if embedder else None,
         ref.path,
         lambda: _history(services.db, ref, request, services.settings.history_turns),
     )
