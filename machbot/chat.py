@@ -238,8 +238,13 @@ def served_by_line(doc: dict[str, Any]) -> str:
     replier = served.get("replier") or {}
     if replier.get("id"):
         by = f"{replier['id']} {format_version(replier.get('version'))}".rstrip()
-        pooled = (doc.get("reply") or {}).get("source") == "pool"
-        parts.append(f"reply: what people answered to a similar message ({by})" if pooled else f"reply by {by}")
+        source = (doc.get("reply") or {}).get("source")
+        if source == "pool":
+            parts.append(f"reply: what people answered to a similar message ({by})")
+        elif source == "refined":
+            parts.append(f"reply by {by}, reworded from what people answered to a similar message")
+        else:
+            parts.append(f"reply by {by}")
     return " · ".join(parts)
 
 

@@ -132,6 +132,9 @@ def train(
     teacher: Annotated[str | None, typer.Option(help="Distil from a trained classifier dir, or 'best'.")] = None,
     runs: Annotated[Path, typer.Option(help="Where runs (logs, checkpoints, best model) go.")] = Path("runs"),
     threads: Annotated[int, typer.Option(min=1)] = 2,
+    pool: Annotated[
+        Path | None, typer.Option(help="t5: the reply_pool.npz it learns to refine from (default: the shipped T5's).")
+    ] = None,
 ) -> None:
     """Fine-tune a classifier or the T5 replier (resumes from runs/<model>/checkpoint.pt)."""
     from machbot_train import defaults
@@ -146,6 +149,7 @@ def train(
             batch_size=batch_size,
             teacher=teacher,
             threads=threads,
+            pool=pool,
         )
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         fail(str(exc))
@@ -169,8 +173,8 @@ def evaluate(
         bool,
         typer.Option(
             "--replier",
-            help="Compare the human replies, the T5 (VERSION_DIR, default: the shipped one) and the retrieval "
-            "replier on held-out conversations: training/reports/replier.md.",
+            help="Compare the human replies, the T5 (VERSION_DIR, default: the shipped one), the retrieval "
+            "replier and the T5 refining it on held-out conversations: training/reports/replier.md.",
         ),
     ] = False,
     pool: Annotated[
@@ -179,13 +183,16 @@ def evaluate(
     embedder: Annotated[
         Path | None, typer.Option(help="--replier: the MiniLM version directory (default: exported once).")
     ] = None,
+    before: Annotated[
+        Path | None, typer.Option(help="--replier: an earlier T5 version directory to show beside it.")
+    ] = None,
 ) -> None:
     """Evaluate an exported model: a classifier on the five test sets (tweets, GoEmotions, DailyDialog,
     EmpatheticDialogues, MELD; report in training/reports/chat.md), the replier on held-out dialogues."""
     from machbot_train import defaults
 
     if replier:
-        _evaluate_replier(version_dir, pool, embedder)
+        _evaluate_replier(version_dir, pool, embedder, before)
         return
     if ensemble or shipped:
         try:
@@ -221,15 +228,15 @@ def _require_versions(*given: tuple[str, Path | None]) -> None:
             fail(f"{what} {path} has no manifest.json: pass an exported version directory")
 
 
-def _evaluate_replier(t5_dir: Path | None, pool: Path | None, embedder: Path | None) -> None:
+def _evaluate_replier(t5_dir: Path | None, pool: Path | None, embedder: Path | None, before: Path | None) -> None:
     from machbot_fn.errors import ModelUnavailable
     from machbot_train.evaluate_replies import evaluate_default_replies
 
-    _require_versions(("VERSION_DIR", t5_dir), ("--embedder", embedder))
+    _require_versions(("VERSION_DIR", t5_dir), ("--embedder", embedder), ("--before", before))
     if pool is not None and not pool.is_file():
         fail(f"--pool {pool} does not exist")
     try:
-        result = evaluate_default_replies(t5_dir, pool, embedder_dir=embedder)
+        result = evaluate_default_replies(t5_dir, pool, embedder_dir=embedder, baseline_t5_dir=before)
     except (ValueError, FileNotFoundError, ModelUnavailable) as exc:
         fail(str(exc))
     for name, entry in result["sets"].items():

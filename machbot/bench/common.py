@@ -214,4 +214,5 @@ REPLY_NAMES = {
     "onnx_plain": "ONNX greedy, whole prefix",
     "torch_generate": "transformers generate()",
     "pool_embed_and_choose": "reply pool: embed the message, choose a human reply",
+    "pool_and_t5_rewrite": "reply pool, then the T5 rewriting the chosen reply",
 }

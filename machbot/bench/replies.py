@@ -1,7 +1,8 @@
 """2. Reply latency: the served ONNX greedy loop (with and without the key/value cache) vs transformers
 `generate()` (greedy, the same max_new_tokens and n-gram ban) on the same prompts, one thread, interleaved;
 and, when the version ships a reply pool, what the function serves first: the message embedded (MiniLM)
-and the pool's reply chosen (`serving.reply.from_pool`), beside the T5 loop it replaces.
+and the pool's reply chosen (`serving.reply.from_pool`), then for a T5 that refines its rewrite of that
+reply, beside the T5 loop alone.
 
 The prompts are what the function builds: the detected emotion, the message, no earlier turns. The
 PyTorch T5 is the export's recorded source, runs/t5/best for a trained replier, or the seeded tiny
@@ -37,6 +38,7 @@ def torch_replier(manifest: Manifest, vocab_size: int) -> tuple[Any | None, str]
 
 
 POOL_RUNNER = "pool_embed_and_choose"
+REFINE_RUNNER = "pool_and_t5_rewrite"  # a T5 that refines: the pool's reply, then the T5 rewriting it
 
 
 def generate_runner(model: Any, replier: Replier) -> Any:
@@ -82,6 +84,17 @@ def pool_reply_runner(ctx: Context, replier: Replier, prompts: list[str], emotio
     return run
 
 
+def refine_runner(replier: Replier, pool_runner: Any, prompts: list[str], texts: list[str], emotions: list[str]) -> Any:
+    """Prompt -> what a refining T5 serves: the pool's reply, then the T5's rewrite of it."""
+    messages = dict(zip(prompts, zip(texts, emotions, strict=False), strict=False))
+
+    def run(prompt: str) -> str:
+        text, label = messages[prompt]
+        return replier.generate(text, label, (), retrieved=pool_runner(prompt)).text
+
+    return run
+
+
 def run(ctx: Context) -> dict[str, Any]:
     import torch
 
@@ -104,10 +117,13 @@ def run(ctx: Context) -> dict[str, Any]:
     pool_runner = pool_reply_runner(ctx, replier, prompts, [EMOTIONS[labels[i]] for i in range(len(prompts))])
     if pool_runner is not None:
         runners[POOL_RUNNER] = pool_runner
+        if replier.refines:
+            emotions = [EMOTIONS[labels[i]] for i in range(len(prompts))]
+            runners[REFINE_RUNNER] = refine_runner(replier, pool_runner, prompts, ctx.messages.texts, emotions)
     t5_loop = "onnx_kv_cache" if replier.uses_cache else "onnx_plain"  # what serves without a pool
     timings = interleaved(runners, prompts, warmup=1, block=5)
     times, outputs = timings.wall, timings.outputs
-    tokens = {k: sum(len(o) for o in v) for k, v in outputs.items() if k != POOL_RUNNER}
+    tokens = {k: sum(len(o) for o in v) for k, v in outputs.items() if k not in (POOL_RUNNER, REFINE_RUNNER)}
     result: dict[str, Any] = {
         "description": "one reply per call (encoder + greedy loop), one thread; prompt tokenization included",
         "version": manifest.version,
@@ -115,7 +131,7 @@ def run(ctx: Context) -> dict[str, Any]:
         "max_new_tokens": replier.max_new_tokens,
         "no_repeat_ngram_size": getattr(replier, "no_repeat_ngram_size", 0),
         "prompts": len(prompts),
-        "served_path": POOL_RUNNER if pool_runner is not None else t5_loop,
+        "served_path": (REFINE_RUNNER if replier.refines else POOL_RUNNER) if pool_runner is not None else t5_loop,
         "baseline": "transformers generate() (greedy); speed-up = generate() time / time",
         "baseline_source": source,
         "latency_ms": {k: stats(v) for k, v in times.items()},

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from machbot_fn.labels import EMOTIONS
 from machbot_fn.models.classifier import Emotion
-from machbot_fn.models.replier import Replier
+from machbot_fn.models.manifest import PROMPT_RETRIEVED
+from machbot_fn.models.replier import Replier, build_prompt, tidy
 from machbot_fn.models.reply_pool import POOL_FILE, PoolArrays
-from machbot_fn.serving.reply import FIXED, MODEL, POOL, draft, reply_emotion
+from machbot_fn.serving.reply import FIXED, MODEL, POOL, REFINED, draft, from_pool, reply_emotion
 from machbot_train.reply_pool import add_pool_to_version
 from machbot_train.tiny_models import build_tiny_replier
 from machbot_train.version_dir import copy_version, read_manifest
@@ -43,7 +46,15 @@ def repliers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Replier]:
         classifier="tiny@unit",
     ).save(pooled / POOL_FILE)
     add_pool_to_version(pooled, pooled / POOL_FILE, {"data": "unit test"})
-    return {name: Replier(read_manifest(path), path) for name, path in (("plain", plain), ("pooled", pooled))}
+    # The same weights declared as trained to retrieve and refine (the prompt then carries the pool's reply).
+    refining = copy_version(pooled, root, "refining")
+    manifest = json.loads((refining / "manifest.json").read_text())
+    manifest["generation"]["prompt"] = PROMPT_RETRIEVED
+    (refining / "manifest.json").write_text(json.dumps(manifest))
+    return {
+        name: Replier(read_manifest(path), path)
+        for name, path in (("plain", plain), ("pooled", pooled), ("refining", refining))
+    }
 
 
 def emotion(label: str, score: float = 0.9, unsure: bool = False) -> Emotion:
@@ -112,3 +123,38 @@ def test_an_unsure_message_that_may_be_sad_gets_no_cheerful_pool_reply(repliers:
     query = np.ones(DIM, dtype=np.float32) / np.sqrt(DIM)
     texts = {draft(repliers["pooled"], "meh", unsure, query, EMBEDDER, f"k{i}", History()).text for i in range(30)}
     assert texts and texts <= {REPLIES["surprise"]}  # both polarities are likely: only the neutral reply is left
+
+
+def test_a_refining_t5_rewrites_the_pools_reply_with_the_conversation(repliers: dict[str, Replier]) -> None:
+    refining, history = repliers["refining"], History()
+    query = np.ones(DIM, dtype=np.float32) / np.sqrt(DIM)
+    key = "users/u/messages/m"
+    pooled = from_pool(refining, emotion("sadness"), query, EMBEDDER, key)
+    assert pooled is not None and pooled in {REPLIES[label] for label in ("sadness", "anger", "fear", "surprise")}
+    drafted = draft(refining, "I lost my job", emotion("sadness"), query, EMBEDDER, key, history)
+    assert drafted.source in (REFINED, POOL) and history.calls == 1
+    # What it wrote is the T5's greedy reply to the prompt carrying the retrieved reply.
+    ids = refining.generate_ids(build_prompt("sadness", History()(), "I lost my job", pooled))
+    written = refining.generate("I lost my job", "sadness", History()(), retrieved=pooled)
+    if written.generated:
+        assert written.text == tidy(refining.tokenizer.decode(ids, skip_special_tokens=True))
+    assert drafted.text == (written.text if written.generated else pooled)
+    assert drafted.source == (REFINED if written.generated else POOL)
+
+
+def test_a_refining_t5_without_a_pool_answer_writes_from_none(repliers: dict[str, Replier]) -> None:
+    refining = repliers["refining"]
+    drafted = draft(refining, "I lost my job", emotion("sadness"), None, EMBEDDER, "k", History())
+    expected = refining.generate("I lost my job", "sadness", History()(), retrieved="")
+    assert drafted.text == expected.text and drafted.source in (MODEL, FIXED)
+    assert build_prompt("sadness", (), "I lost my job", "").endswith("retrieved: none context: none")
+
+
+def test_only_a_refining_t5_reads_the_retrieved_reply(repliers: dict[str, Replier]) -> None:
+    plain = repliers["pooled"]
+    assert not plain.refines and repliers["refining"].refines
+    # An earlier T5 gets its own prompt whatever is retrieved.
+    assert (
+        plain.generate("I lost my job", "sadness", (), retrieved="Something else.").text
+        == plain.generate("I lost my job", "sadness", ()).text
+    )

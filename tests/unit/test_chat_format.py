@@ -66,6 +66,8 @@ def test_done_answer_shows_emotion_reply_and_served_by() -> None:
     )
     pooled = {**DONE, "reply": {**DONE["reply"], "source": "pool"}}
     assert served_by_line(pooled).endswith("reply: what people answered to a similar message (t5 v1)")
+    refined = {**DONE, "reply": {**DONE["reply"], "source": "refined"}}
+    assert served_by_line(refined).endswith("reply by t5 v1, reworded from what people answered to a similar message")
 
 
 def test_error_answer_shows_code_and_message() -> None:

@@ -19,7 +19,7 @@ from tokenizers import Tokenizer
 from transformers import PreTrainedModel, T5ForConditionalGeneration
 
 from machbot_fn.labels import EMOTIONS, REPLIER_ID
-from machbot_fn.models.manifest import CLASSIFICATION, GENERATION
+from machbot_fn.models.manifest import CLASSIFICATION, GENERATION, PROMPT_PLAIN
 from machbot_train.onnx_export import export_classifier_onnx, export_t5_cache_onnx, export_t5_onnx
 from machbot_train.quantize import quantization_note, quantize_int8, quantize_weights_int8
 from machbot_train.version_dir import (
@@ -181,6 +181,7 @@ def package_replier(
     provenance: dict[str, Any],
     model_id: str = REPLIER_ID,
     options: ExportOptions = DEFAULTS,
+    prompt: str = PROMPT_PLAIN,
 ) -> Path:
     """Write a replier version directory (encoder.onnx, decoder.onnx, tokenizer.json, manifest.json),
     with `kv_cache` also cross_kv.onnx + decoder_step.onnx, which the serving loop prefers."""
@@ -192,6 +193,7 @@ def package_replier(
         "max_new_tokens": int(opts.max_new_tokens),
         "no_repeat_ngram_size": int(opts.no_repeat_ngram_size),
         "repetition_penalty": float(opts.repetition_penalty),
+        "prompt": prompt,
     }
     version_dir = new_version_dir(out_dir, model_id, version, opts.overwrite)
     try:

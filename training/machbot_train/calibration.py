@@ -119,9 +119,9 @@ def calibrate_version(version_dir: Path, data_dir: Path | None = None) -> Calibr
     """Fit the served int8 model's calibration on the validation splits and write it into its manifest."""
     from machbot_fn.labels import EMOTIONS
     from machbot_fn.models.classifier import EmotionClassifier
+    from machbot_train.batching import onnx_logits
     from machbot_train.chat_corpora import neutral_texts
     from machbot_train.emotion_mix import build_mix
-    from machbot_train.evaluate import onnx_logits
     from machbot_train.version_dir import read_manifest, update_calibration
 
     manifest = read_manifest(version_dir)

@@ -15,12 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from machbot_fn.labels import CLASSIFIER_IDS, ENSEMBLE_ID, REPLIER_ID
-from machbot_train.version_dir import MANIFEST, read_manifest, set_current, update_metrics
+from machbot_train.locations import BUILD, DEFAULT_ROOT, REPO, RUNS
+from machbot_train.version_dir import MANIFEST, current_version, read_manifest, set_current, update_metrics
 
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_ROOT = REPO / "models" / "defaults"
-RUNS = REPO / "runs"
-BUILD = REPO / "build" / "registry"
 MAPPED = ("bert", "distilbert", "electra", "roberta")
 MAX_MODEL_BYTES = 30 * 1024 * 1024
 
@@ -91,12 +88,15 @@ def train(
     distill_alpha: float = 0.5,
     distill_temperature: float = 2.0,
     seed: int = 13,
+    pool: Path | None = None,
 ) -> dict:
     """Train (or resume) a classifier (`arch` in bert/distilbert/roberta/electra/mobilebert) or the replier
     (`arch` = t5) into out_dir/<arch>/; returns the best validation metrics. `teacher` = a trained
-    classifier directory or "best"; `base` = minilm, random, a local directory or a Hub id."""
+    classifier directory or "best"; `base` = minilm, random, a local directory or a Hub id; `pool` = the
+    reply_pool.npz the T5 retrieves from while it learns (default: the shipped T5's)."""
     if arch == REPLIER_ID:
-        from machbot_train.replier_train import ReplierConfig, train_replier
+        from machbot_train.replier_train import REFINE_SOURCE_MAX_LENGTH, ReplierConfig, train_replier
+        from machbot_train.reply_pool import POOL_FILE, default_embedder_dir
 
         return train_replier(
             ReplierConfig(
@@ -107,6 +107,10 @@ def train(
                 threads=threads,
                 limit=limit,
                 seed=seed,
+                refine=True,
+                pool=Path(pool) if pool else current_version(DEFAULT_ROOT, REPLIER_ID) / POOL_FILE,
+                embedder_dir=default_embedder_dir(BUILD),
+                source_max_length=REFINE_SOURCE_MAX_LENGTH,
             )
         )
     if arch not in CLASSIFIER_IDS:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,10 @@ import numpy as np
 import torch
 
 from machbot_fn.labels import EMOTIONS
-from machbot_fn.models.classifier import Emotion, EmotionClassifier, softmax
+from machbot_fn.models.classifier import EmotionClassifier
 from machbot_fn.models.manifest import Manifest
 from machbot_fn.models.replier import Replier
+from machbot_train.batching import onnx_logits
 from machbot_train.data import load_emotion_split
 from machbot_train.metrics import classification_scores, distinct_n, latency_ms
 from machbot_train.plots import save_confusion
@@ -73,41 +73,6 @@ def _epochs(manifest: Manifest) -> str:
     """ "completed/planned" epochs of the run the version came from ("" when unknown)."""
     done, planned = manifest.provenance.get("epochs_completed"), manifest.provenance.get("epochs_planned")
     return f"{done}/{planned}" if done is not None and planned is not None else ""
-
-
-def rows_by_length(
-    run: Callable[[list[str]], np.ndarray],
-    texts: list[str],
-    width: int,
-    batch_size: int = 64,
-    on_batch: Callable[[str], None] | None = None,
-) -> np.ndarray:
-    """`run` over `texts` in batches of similar length (little padding); rows back in the texts' order.
-    `on_batch` is called after each batch (a progress bar's advance)."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out = np.zeros((len(texts), width), dtype=np.float32)
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
-        out[chunk] = run([texts[i] for i in chunk])
-        if on_batch is not None:
-            on_batch("")
-    return out
-
-
-def onnx_logits(clf: EmotionClassifier, texts: list[str], batch_size: int = 64) -> np.ndarray:
-    """Logits of the served ONNX classifier for `texts`, in order, batched by length."""
-    return rows_by_length(clf.predict_logits, texts, len(EMOTIONS), batch_size)
-
-
-def read_emotions(clf: EmotionClassifier, texts: list[str]) -> list[Emotion]:
-    """What the served classifier answers for each text (calibrated, with "not sure"), batched."""
-    probs = softmax(onnx_logits(clf, texts), clf.temperature)
-    out = []
-    for row in probs:
-        top = int(np.argmax(row))
-        scores = {label: float(p) for label, p in zip(clf.labels, row, strict=True)}
-        out.append(Emotion(clf.labels[top], float(row[top]), scores, float(row[top]) < clf.unsure_below))
-    return out
 
 
 def _fp32_eval(source: Path, clf: EmotionClassifier, texts: list[str], labels: list[int], lat_texts: list[str]) -> dict:
@@ -274,13 +239,43 @@ def write_classifier_report(report_dir: Path = REPORT_DIR, order: tuple[str, ...
     return report_dir / "classifiers.md"
 
 
-def _replier_val_pairs(trained_dir: Path | None, manifest: Manifest, data_dir: Path | None) -> list:
+def _replier_val_pairs(trained_dir: Path | None, manifest: Manifest, data_dir: Path | None, version_dir: Path) -> list:
     from machbot_train.replier_data import load_pairs, split_pairs
 
     hp = manifest.provenance.get("hyperparameters") or {}
+    if hp.get("refine"):
+        return _refine_val_pairs(trained_dir, hp, data_dir, version_dir)
     pairs = load_pairs(data_dir, bool(hp.get("include_meld", False)))
     _, val = split_pairs(pairs, float(hp.get("val_fraction", 0.05)), int(hp.get("seed", 13)))
     return val
+
+
+def _refine_val_pairs(trained_dir: Path | None, hp: dict[str, Any], data_dir: Path | None, version_dir: Path) -> list:
+    """The validation pairs a retrieve-and-refine T5 was trained against, with the replies retrieved from
+    its pool (the one it ships, else the one it was trained with), as training built them."""
+    from machbot_fn.models.reply_pool import POOL_FILE
+    from machbot_train.locations import BUILD
+    from machbot_train.progress import RunLog
+    from machbot_train.replier_train import ReplierConfig, refine_splits
+    from machbot_train.reply_pool import default_embedder_dir
+
+    pool = version_dir / POOL_FILE if (version_dir / POOL_FILE).is_file() else Path(str(hp.get("pool", "")))
+    if not pool.is_file():
+        raise FileNotFoundError(f"{version_dir} ships no {POOL_FILE} and the training pool {pool} is gone")
+    # runs/t5/best: the run directory holds training's cache; otherwise build into build/refine/.
+    run_dir = Path(trained_dir).parent if trained_dir else BUILD / "refine" / "t5"
+    cfg = ReplierConfig(
+        out_dir=run_dir.parent,
+        name=run_dir.name,
+        refine=True,
+        pool=pool,
+        embedder_dir=Path(hp["embedder_dir"])
+        if Path(str(hp.get("embedder_dir", ""))).is_dir()
+        else default_embedder_dir(BUILD),
+        seed=int(hp.get("seed", 13)),
+        data_dir=data_dir,
+    )
+    return refine_splits(cfg, RunLog(), ("validation",))["validation"]
 
 
 def evaluate_replier(
@@ -296,29 +291,31 @@ def evaluate_replier(
     served ONNX model generates for held-out messages, latency per reply, and sample replies."""
     version_dir = Path(version_dir)
     manifest = read_manifest(version_dir)
-    val = _replier_val_pairs(trained_dir, manifest, data_dir)
+    val = _replier_val_pairs(trained_dir, manifest, data_dir, version_dir)
     picked = random.Random(0).sample(val, min(generate, len(val)))
     replier = Replier(manifest, version_dir, threads=1)
-    replies = [replier(p.message, p.emotion, p.history) for p in picked]
+    # Each pair's source is the served prompt (build_prompt), with the retrieved reply for a refining T5.
+    replies = [replier.reply_to_prompt(p.source).text for p in picked]
     # The same weights decoded without the repetition penalty, side by side, to show what it changes.
     unpenalised: list[str] | None = None
     if replier.repetition_penalty != 1.0:
         plain = Replier(manifest, version_dir, threads=1)
         plain.repetition_penalty = 1.0
-        unpenalised = [plain(p.message, p.emotion, p.history) for p in picked]
+        unpenalised = [plain.reply_to_prompt(p.source).text for p in picked]
     result: dict[str, Any] = {
         "id": manifest.id,
         "version": manifest.version,
         "trained": manifest.trained,
         "format": manifest.format,
         "held_out_pairs": len(val),
+        "refines": replier.refines,
         "generated": len(picked),
         "distinct_1": distinct_n(replies, 1),
         "distinct_2": distinct_n(replies, 2),
         "reference_distinct_1": distinct_n([p.target for p in picked], 1),
         "reference_distinct_2": distinct_n([p.target for p in picked], 2),
         "mean_reply_words": float(np.mean([len(r.split()) for r in replies])),
-        "latency_ms": latency_ms(lambda p: replier(p.message, p.emotion, p.history), picked[:50], warmup=2),
+        "latency_ms": latency_ms(lambda p: replier.reply_to_prompt(p.source), picked[:50], warmup=2),
         "size_bytes": _onnx_bytes(version_dir, manifest),
         "repetition_penalty": replier.repetition_penalty,
         "samples": [
@@ -351,7 +348,10 @@ def _replier_val_loss(source: Path, val: list) -> dict[str, float]:
     torch.set_num_threads(1)
     model = T5ForConditionalGeneration.from_pretrained(source).eval()
     tok = Tokenizer.from_file(str(source / "tokenizer.json"))
-    loss = validation_loss(model, encode_pairs(tok, val, ReplierConfig()))
+    record = source / "training.json"
+    hp = json.loads(record.read_text()).get("provenance", {}).get("hyperparameters", {}) if record.is_file() else {}
+    lengths = {k: int(hp[k]) for k in ("source_max_length", "target_max_length") if k in hp}
+    loss = validation_loss(model, encode_pairs(tok, val, ReplierConfig(**lengths)))
     return {"val_loss": loss, "val_perplexity": math.exp(loss)}
 
 
@@ -359,7 +359,8 @@ def _write_replier_markdown(r: dict[str, Any], path: Path) -> None:
     lines = [
         f"# T5 replier `{r['version']}` ({r['format']}, {'trained' if r['trained'] else 'untrained'})",
         "",
-        f"Held-out EmpatheticDialogues pairs (conversations never seen in training): {r['held_out_pairs']}.",
+        f"Validation pairs (conversations never seen in training): {r['held_out_pairs']}"
+        + (", each prompt with a retrieved reply (retrieve-and-refine)." if r.get("refines") else "."),
         "",
         "| metric | value |",
         "|---|---|",

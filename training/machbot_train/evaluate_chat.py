@@ -23,11 +23,12 @@ import numpy as np
 from machbot_fn.labels import EMOTIONS, ENSEMBLE_ID
 from machbot_fn.models.classifier import Emotion, EmotionClassifier
 from machbot_fn.models.ensemble import average
+from machbot_train.batching import onnx_logits
 from machbot_train.calibration import expected_calibration_error, softmax
 from machbot_train.chat_corpora import CHAT_CORPORA, CORPORA, LabelledText
 from machbot_train.classifier import macro_labels
 from machbot_train.emotion_mix import test_sets
-from machbot_train.evaluate import REPORT_DIR, _epochs, onnx_logits, short_init, source_dir, write_json
+from machbot_train.evaluate import REPORT_DIR, _epochs, short_init, source_dir, write_json
 from machbot_train.metrics import classification_scores, latency_ms
 from machbot_train.plots import save_confusion
 from machbot_train.version_dir import read_manifest

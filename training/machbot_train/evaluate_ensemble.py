@@ -18,8 +18,9 @@ import numpy as np
 from machbot_fn.labels import EMOTIONS, ENSEMBLE_ID
 from machbot_fn.models.classifier import EmotionClassifier, softmax
 from machbot_fn.models.ensemble import average
+from machbot_train.batching import onnx_logits
 from machbot_train.data import load_emotion_split
-from machbot_train.evaluate import LATENCY_SAMPLES, REPORT_DIR, onnx_logits, write_json
+from machbot_train.evaluate import LATENCY_SAMPLES, REPORT_DIR, write_json
 from machbot_train.metrics import classification_scores, latency_ms
 from machbot_train.plots import save_confusion
 from machbot_train.version_dir import read_manifest

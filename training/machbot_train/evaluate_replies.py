@@ -46,13 +46,14 @@ from machbot_fn.models.reply_pool import (
     seed_for,
 )
 from machbot_fn.serving.reply import reply_emotion
-from machbot_train.evaluate import REPORT_DIR, read_emotions, write_json
+from machbot_train.batching import read_emotions
+from machbot_train.evaluate import REPORT_DIR, write_json
 from machbot_train.metrics import distinct_n
 from machbot_train.overlap import text_key
 from machbot_train.progress import RunLog
 from machbot_train.reply_pairs import ReplyPair, last_pairs, load_reply_splits
 from machbot_train.reply_pool import clean_reply, embed_texts
-from machbot_train.version_dir import read_manifest
+from machbot_train.version_dir import current_version, read_manifest
 
 HELD_OUT = 500
 CHAT_SAMPLE = 500
@@ -208,13 +209,20 @@ def retrieve(
 
 
 def generate(
-    replier: Replier, messages: Sequence[Message], read: Sequence[Emotion], log: RunLog
+    replier: Replier,
+    messages: Sequence[Message],
+    read: Sequence[Emotion],
+    log: RunLog,
+    retrieved: Sequence[str] | None = None,
 ) -> tuple[list[str], list[float]]:
+    """The T5's replies as served: on its own, or (`retrieved`, for a T5 that refines) rewriting the
+    retrieved reply of each message ("" = none: the T5 alone)."""
     replies, times = [], []
-    with log.progress("T5 replies", len(messages)) as advance:
-        for m, emotion in zip(messages, read, strict=True):
+    refs = list(retrieved) if retrieved is not None else [None] * len(messages)
+    with log.progress(f"{replier.manifest.versioned_id} replies", len(messages)) as advance:
+        for m, emotion, found in zip(messages, read, refs, strict=True):
             t0 = time.perf_counter()
-            replies.append(replier(m.text, reply_emotion(emotion), m.history))
+            replies.append(replier.generate(m.text, reply_emotion(emotion), m.history, retrieved=found).text)
             times.append((time.perf_counter() - t0) * 1000)
             advance("")
     return replies, times
@@ -250,6 +258,9 @@ def t5_exposure(t5_dir: Path, messages: Sequence[Message], data_dir: Path | None
     from machbot_train.replier_data import load_pairs, split_pairs
 
     hp = read_manifest(t5_dir).provenance.get("hyperparameters") or {}
+    if hp.get("refine"):  # trained on reply_pairs' training split
+        seen = {(text_key(p.message), text_key(p.reply)) for p in load_reply_splits(data_dir).train}
+        return sum((text_key(m.text), text_key(m.reference or "")) in seen for m in messages)
     train, _ = split_pairs(
         load_pairs(data_dir, bool(hp.get("include_meld", False))),
         float(hp.get("val_fraction", 0.05)),
@@ -275,6 +286,7 @@ def evaluate_replies(
     embedder_dir: Path,
     *,
     second_classifier_dir: Path | None = None,
+    baseline_t5_dir: Path | None = None,
     pool_built: dict[str, Any] | None = None,
     data_dir: Path | None = None,
     report_dir: Path = REPORT_DIR,
@@ -284,6 +296,7 @@ def evaluate_replies(
     log: RunLog | None = None,
 ) -> dict[str, Any]:
     """Run the comparison, write `replier.json` and `replier.md` into `report_dir`, return the results.
+    `baseline_t5_dir`: an earlier T5 to show beside (on its own, as it served without a pool);
     `pool_built`: how the pool was built (default: its version directory's `provenance.reply_pool`)."""
     log = log or RunLog()
     judges = Judges(
@@ -299,9 +312,12 @@ def evaluate_replies(
     if pool.embedder != judges.embedder.manifest.versioned_id:
         raise ValueError(f"{pool_path} was built with {pool.embedder}, not {judges.embedder.manifest.versioned_id}")
     replier = Replier(read_manifest(t5_dir), t5_dir, threads=1)
+    baseline = Replier(read_manifest(baseline_t5_dir), baseline_t5_dir, threads=1) if baseline_t5_dir else None
     result: dict[str, Any] = {
         "t5": replier.manifest.versioned_id
         + (f", the weights of {copied}" if (copied := replier.manifest.provenance.get("copied_from")) else ""),
+        "refines": replier.refines,
+        "t5_before": baseline.manifest.versioned_id if baseline else None,
         "pool": {
             "path": str(pool_path),
             "rows": len(pool),
@@ -325,18 +341,20 @@ def evaluate_replies(
     }
     log.info("held-out conversations")
     held = held_out_messages(data_dir, held_out, seed)
-    result["sets"]["held_out"] = _run_set(held, pool, replier, judges, log)
+    result["sets"]["held_out"] = _run_set(held, pool, replier, judges, log, baseline)
     result["sets"]["held_out"]["corpora"] = dict(Counter(m.corpus for m in held).most_common())
     result["sets"]["held_out"]["t5_training_overlap"] = t5_exposure(t5_dir, held, data_dir)
     log.info("chat test messages")
     chat = chat_messages(data_dir, chat_sample, seed)
-    result["sets"]["chat"] = _run_set(chat, pool, replier, judges, log)
+    result["sets"]["chat"] = _run_set(chat, pool, replier, judges, log, baseline)
     result["sets"]["chat"]["corpora"] = dict(Counter(m.corpus for m in chat).most_common())
     log.info("our own messages")
     own = [Message(f"own-{i}", text, (), "", "own") for i, text in enumerate(OWN_MESSAGES)]
     own_read = read_emotions(judges.best, [m.text for m in own])
     own_t5, _ = generate(replier, own, own_read, log)
     own_retrieved, own_scores, _ = retrieve(pool, own, embed_texts(judges.embedder, [m.text for m in own]), own_read)
+    own_refined = generate(replier, own, own_read, log, own_retrieved)[0] if replier.refines else [None] * len(own)
+    own_before = generate(baseline, own, own_read, log)[0] if baseline else [None] * len(own)
     result["own"] = [
         {
             "message": m.text,
@@ -345,8 +363,12 @@ def evaluate_replies(
             "t5": t,
             "retrieval": r,
             "retrieval_score": round(s, 3),
+            "refined": f,
+            "t5_before": b,
         }
-        for m, e, t, r, s in zip(own, own_read, own_t5, own_retrieved, own_scores, strict=True)
+        for m, e, t, r, s, f, b in zip(
+            own, own_read, own_t5, own_retrieved, own_scores, own_refined, own_before, strict=True
+        )
     ]
     report_dir = Path(report_dir)
     write_json(report_dir / "replier.json", result)
@@ -354,12 +376,21 @@ def evaluate_replies(
     return result
 
 
-def _run_set(messages: list[Message], pool: ReplyPool, replier: Replier, judges: Judges, log: RunLog) -> dict[str, Any]:
+def _run_set(
+    messages: list[Message],
+    pool: ReplyPool,
+    replier: Replier,
+    judges: Judges,
+    log: RunLog,
+    baseline: Replier | None = None,
+) -> dict[str, Any]:
     texts = [m.text for m in messages]
     read = read_emotions(judges.best, texts)
     vectors = embed_texts(judges.embedder, texts, log)
     retrieved, scores, retrieval_ms = retrieve(pool, messages, vectors, read)
     t5, t5_ms = generate(replier, messages, read, log)
+    refined, refined_ms = generate(replier, messages, read, log, retrieved) if replier.refines else ([], [])
+    before, before_ms = generate(baseline, messages, read, log) if baseline else ([], [])
     references = [m.reference for m in messages]
     reference_vectors = None
     systems: dict[str, Any] = {}
@@ -374,6 +405,15 @@ def _run_set(messages: list[Message], pool: ReplyPool, replier: Replier, judges:
     systems["retrieval"]["latency_ms"] = percentiles(retrieval_ms)
     systems["retrieval"]["mean_retrieval_cosine"] = float(np.nanmean(scores))
     systems["retrieval"]["no_candidate"] = sum(not r for r in retrieved)
+    if refined:
+        systems["refined"] = score_replies(messages, refined, read, vectors, judges, reference_vectors)
+        systems["refined"]["latency_ms"] = percentiles(refined_ms)
+        systems["refined"]["kept_retrieved"] = sum(
+            text_key(f) == text_key(r) for f, r in zip(refined, retrieved, strict=True)
+        ) / len(refined)
+    if before:
+        systems["t5_before"] = score_replies(messages, before, read, vectors, judges, reference_vectors)
+        systems["t5_before"]["latency_ms"] = percentiles(before_ms)
     read_counts = Counter(reply_emotion(e) for e in read)
     samples = [
         {
@@ -385,8 +425,19 @@ def _run_set(messages: list[Message], pool: ReplyPool, replier: Replier, judges:
             "t5": t,
             "retrieval": r,
             "retrieval_score": round(s, 3),
+            "refined": f,
+            "t5_before": b,
         }
-        for m, e, t, r, s in zip(messages, read, t5, retrieved, scores, strict=True)
+        for m, e, t, r, s, f, b in zip(
+            messages,
+            read,
+            t5,
+            retrieved,
+            scores,
+            refined or [None] * len(messages),
+            before or [None] * len(messages),
+            strict=True,
+        )
     ]
     return {
         "n": len(messages),
@@ -415,9 +466,21 @@ def _met(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
 
+def served_system(systems: dict[str, Any]) -> str:
+    """What the function serves: the T5's rewrite of the retrieved reply when it refines, else the retrieval."""
+    return "refined" if "refined" in systems else "retrieval"
+
+
+def _served_latency(systems: dict[str, Any]) -> float:
+    """p50 of what serving a reply costs besides the embedding: candidates + choose, plus the rewrite."""
+    p50 = systems["retrieval"]["latency_ms"]["p50"]
+    return p50 + systems["refined"]["latency_ms"]["p50"] if "refined" in systems else p50
+
+
 def _target_rows(s: dict[str, Any], names: Sequence[str]) -> list[str]:
     human = s.get("human")
     ratio_base = human["cosine_message_reply"] if human else None
+    served = served_system(s)
 
     def row(
         label: str,
@@ -426,7 +489,7 @@ def _target_rows(s: dict[str, Any], names: Sequence[str]) -> list[str]:
         met: Callable[[dict[str, Any]], bool] | None = None,
     ) -> str:
         cells = [cell(s[n]) if n in s else "–" for n in names]
-        verdict = _met(met(s["retrieval"])) if met else ""
+        verdict = _met(met(s[served])) if met else ""
         return f"| {label} | {target} | " + " | ".join(cells) + f" | {verdict} |"
 
     rows = [
@@ -475,10 +538,12 @@ def _target_rows(s: dict[str, Any], names: Sequence[str]) -> list[str]:
         row(
             "latency p50 / p95 (ms, one thread): T5 generation; retrieval = candidates + choose",
             lambda m: f"{m['latency_ms']['p50']:.2f} / {m['latency_ms']['p95']:.2f}" if "latency_ms" in m else "–",
-            "retrieval + choice ≤ 60 ms p50",
-            lambda m: m["latency_ms"]["p50"] <= 60,
+            "retrieval + generation ≤ 60 ms p50",
+            lambda _: _served_latency(s) <= 60,
         )
     )
+    if "refined" in s:
+        rows.append(row("the retrieved reply kept word for word", lambda m: _pct(m.get("kept_retrieved"))))
     rows.append(row("mean words per reply", lambda m: f"{m['mean_words']:.1f}"))
     return rows
 
@@ -519,13 +584,30 @@ def _pool_lines(pool: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _columns(r: dict[str, Any]) -> dict[str, str]:
+    """The systems the report shows, in order, with their column titles."""
+    cols = {"human": "human references"}
+    if r.get("t5_before"):
+        cols["t5_before"] = f"T5 `{r['t5_before']}` (before)"
+    cols["t5"] = f"T5 `{r['t5']}`" + (" alone (no retrieved reply)" if r.get("refines") else "")
+    cols["retrieval"] = "retrieval"
+    if r.get("refines"):
+        cols["refined"] = "T5 refining the retrieval"
+    return cols
+
+
 def write_report(r: dict[str, Any], path: Path) -> None:
     held, chat = r["sets"]["held_out"], r["sets"]["chat"]
     pool = r["pool"]
-    names = ("human", "t5", "retrieval")
-    header = f"| | target | human references | T5 `{r['t5']}` | retrieval | retrieval meets the target |"
+    cols = _columns(r)
+    names = tuple(cols)
+    served = "T5 refining the retrieval" if r.get("refines") else "retrieval"
+    header = "| | target | " + " | ".join(cols.values()) + f" | served ({served}) meets the target |"
+    rule = "|---|---|" + "---|" * len(cols) + "---|"
+    chat_header = "| | target | – | " + " | ".join(list(cols.values())[1:]) + f" | served ({served}) meets the target |"
     lines = [
-        "# Replies a person would accept: people, today's T5, retrieval",
+        "# Replies a person would accept: people, the T5, retrieval"
+        + (", retrieve-and-refine" if r.get("refines") else ""),
         "",
         "Produced by `machbot evaluate --replier` (`training/machbot_train/evaluate_replies.py`).",
         "Every system answers as served: the message's emotion is the best classifier's reading",
@@ -537,6 +619,15 @@ def write_report(r: dict[str, Any], path: Path) -> None:
         f"shortlists the {r['retrieval']['shortlist']} most similar messages, ranks their replies by message"
         f" and reply similarity (reply weight {r['retrieval']['reply_weight']}),",
         f"keeps the {r['k']} best, and `choose` picks one of the best few with a seed from the conversation id.",
+    ]
+    if r.get("refines"):
+        lines += [
+            "The T5 refining the retrieval is what the function serves (`serving/reply.py`): the T5 reads the",
+            "message, its emotion, the last turns and the retrieved reply (retrieve-and-refine,",
+            "`training/machbot_train/refine_data.py`) and writes the reply; alone, it reads `retrieved: none`",
+            "(what it writes when the pool cannot answer).",
+        ]
+    lines += [
         "",
         f"- Reply pool: {pool['rows']:,} human replies, {pool['bytes'] / 1e6:.1f} MB (`reply_pool.npz`), from the",
         f"  training conversations only; vectors {pool['embedder']}, reply emotions {pool['classifier']};",
@@ -547,18 +638,19 @@ def write_report(r: dict[str, Any], path: Path) -> None:
         "  with nothing). The message's emotion is the annotated one (the conversation's in",
         "  EmpatheticDialogues, the turn's in DailyDialog and MELD; no emotion = neutral), and, as served,",
         "  the classifier's reading. Latency: candidates + choose, one thread (numpy BLAS limited to one),",
-        "  on a shared 2-core machine busy with training; the T5 column is its whole generation.",
+        "  on a shared 2-core machine; the T5 columns are their whole generation.",
         "",
         f"## {held['n']} held-out conversations (last pair of each)",
         "",
         "Test conversations of `reply_pairs`"
         f" ({', '.join(f'{c} {n}' for c, n in held['corpora'].items())}), seed {r['seed']}.",
-        "The T5 was trained on an earlier split of EmpatheticDialogues that did not hold these out:",
-        f"{held['t5_training_overlap']} of the {held['n']} pairs were among its training pairs (which can only"
-        " flatter it).",
+        "The T5 was trained on an earlier split of EmpatheticDialogues that did not hold these out:"
+        if not r.get("refines")
+        else "Pairs of these conversations among the T5's training pairs (its split is reply_pairs', so none):",
+        f"{held['t5_training_overlap']} of the {held['n']}.",
         "",
         header,
-        "|---|---|---|---|---|---|",
+        rule,
         *_target_rows(held["systems"], names),
         "",
         f"## {chat['n']} chat test messages of the classifier suite",
@@ -566,55 +658,48 @@ def write_report(r: dict[str, Any], path: Path) -> None:
         f"{', '.join(f'{c} {n}' for c, n in chat['corpora'].items())}: annotated with an emotion, no reply to compare"
         " with; no history.",
         "",
-        "| | target | – | T5 | retrieval | retrieval meets the target |",
-        "|---|---|---|---|---|---|",
+        chat_header,
+        rule,
         *_target_rows(chat["systems"], names),
         "",
         "## Most common replies (held-out conversations)",
         "",
-        "| T5 | retrieval |",
-        "|---|---|",
     ]
-    t5_common, ret_common = held["systems"]["t5"]["most_common"], held["systems"]["retrieval"]["most_common"]
-    for i in range(max(len(t5_common), len(ret_common))):
-        a = f"{_esc(t5_common[i][0])} ({t5_common[i][1]})" if i < len(t5_common) else ""
-        b = f"{_esc(ret_common[i][0])} ({ret_common[i][1]})" if i < len(ret_common) else ""
-        lines.append(f"| {a} | {b} |")
+    shown = [n for n in names if n != "human"]
+    lines += ["| " + " | ".join(cols[n] for n in shown) + " |", "|" + "---|" * len(shown)]
+    common = [held["systems"][n]["most_common"] for n in shown]
+    for i in range(max(len(c) for c in common)):
+        lines.append("| " + " | ".join(f"{_esc(c[i][0])} ({c[i][1]})" if i < len(c) else "" for c in common) + " |")
+    own_cols = [n for n in shown if n != "retrieval"]
     lines += [
         "",
         "## Forty messages of our own",
         "",
-        "| message | emotion read | T5 | retrieval (cosine to the pooled message) |",
-        "|---|---|---|---|",
+        "| message | emotion read | "
+        + " | ".join(cols[n] for n in own_cols)
+        + " | retrieval (cosine to the pooled message) |",
+        "|---|---|" + "---|" * (len(own_cols) + 1),
     ]
     for o in r["own"]:
+        cells = " | ".join(_esc(o.get(n)) for n in own_cols)
         lines.append(
-            f"| {_esc(o['message'])} | {o['emotion']} ({o['score']:.2f}) | {_esc(o['t5'])} | "
+            f"| {_esc(o['message'])} | {o['emotion']} ({o['score']:.2f}) | {cells} | "
             f"{_esc(o['retrieval'])} ({o['retrieval_score']:.2f}) |"
         )
     lines += [
         "",
         f"## Held-out samples (the first {SAMPLES})",
         "",
-        "| annotated / read | message | human reference | T5 | retrieval |",
-        "|---|---|---|---|---|",
+        "| annotated / read | message | " + " | ".join(cols[n] for n in names) + " |",
+        "|---|---|" + "---|" * len(names),
     ]
-    for s in held["samples"][:SAMPLES]:
-        lines.append(
-            f"| {s['annotated']} / {s['read']} | {_esc(s['message'])} | {_esc(s['reference'])} | {_esc(s['t5'])} | "
-            f"{_esc(s['retrieval'])} |"
-        )
+    for smp in held["samples"][:SAMPLES]:
+        cells = " | ".join(_esc(smp["reference"] if n == "human" else smp.get(n)) for n in names)
+        lines.append(f"| {smp['annotated']} / {smp['read']} | {_esc(smp['message'])} | {cells} |")
     lines += _pool_lines(pool)
     lines += ["", "The T5's own evaluation (validation loss, perplexity, samples): [replier/t5.md](replier/t5.md).", ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
-
-
-def current_version(root: Path, model_id: str) -> Path:
-    current = Path(root) / model_id / "CURRENT"
-    if not current.is_file():
-        raise FileNotFoundError(f"{root} has no {model_id}/CURRENT")
-    return current.parent / current.read_text().strip()
 
 
 def evaluate_default_replies(
@@ -625,6 +710,7 @@ def evaluate_default_replies(
     data_dir: Path | None = None,
     report_dir: Path = REPORT_DIR,
     log: RunLog | None = None,
+    baseline_t5_dir: Path | None = None,
 ) -> dict[str, Any]:
     """`evaluate_replies` with the shipped models wherever one is not given: the default T5, the two
     classifiers best on chat-like text, MiniLM (exported into build/embedder once), and the T5
@@ -652,6 +738,7 @@ def evaluate_default_replies(
         best,
         embedder_dir,
         second_classifier_dir=second,
+        baseline_t5_dir=Path(baseline_t5_dir) if baseline_t5_dir else None,
         pool_built=built,
         data_dir=data_dir,
         report_dir=report_dir,

@@ -8,6 +8,7 @@ local stack use until trained models exist come from machbot_train.tiny_models (
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from tokenizers import Tokenizer
 from transformers import AutoModelForSequenceClassification, T5ForConditionalGeneration
 
 from machbot_fn.labels import REPLIER_ID
+from machbot_fn.models.manifest import PROMPT_PLAIN, PROMPT_RETRIEVED
 from machbot_train.bundle import (
     DEFAULTS,
     ExportError,
@@ -75,6 +77,10 @@ def export_replier(
     model = T5ForConditionalGeneration.from_pretrained(trained_dir)
     data = record.get("provenance", {}).get("data", ED_SOURCE)
     provenance = provenance_from(record, data, {"source_dir": _portable(trained_dir)}, trained_dir)
+    # Serve what it was trained on: the prompt format and the source length.
+    hyper = record.get("provenance", {}).get("hyperparameters", {})
+    if options.max_length is None and hyper.get("source_max_length"):
+        options = replace(options, max_length=int(hyper["source_max_length"]))
     return package_replier(
         model,
         tokenizer,
@@ -84,6 +90,7 @@ def export_replier(
         provenance=provenance,
         model_id=model_id,
         options=options,
+        prompt=PROMPT_RETRIEVED if hyper.get("refine") else PROMPT_PLAIN,
     )
 
 

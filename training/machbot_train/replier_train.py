@@ -1,5 +1,9 @@
 """Train the T5 replier from random initialisation: AdamW, length-bucketed batches, checkpoints, resume.
 
+With `refine` (the default of `machbot train t5`) it learns to retrieve and refine (machbot_train.refine_data): the reply pairs of
+`reply_pairs` (three corpora, split by conversation), each source carrying a human reply retrieved
+from the reply pool; `refine=False` trains the earlier plain prompt on EmpatheticDialogues alone.
+
 Run directory layout (`runs/t5/`): `tokenizer.json` (trained once, reused on resume), `train.log`,
 `checkpoint.pt` (last epoch), `best/` (save_pretrained + tokenizer.json + training.json of the epoch
 with the lowest validation loss).
@@ -7,6 +11,7 @@ with the lowest validation loss).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
@@ -25,6 +30,7 @@ from machbot_train.replier_data import ED_SOURCE, MELD_SOURCE, Pair, corpus_text
 from machbot_train.replier_tokenizer import PAD_ID, train_unigram
 
 IGNORE = -100  # label value cross-entropy skips (padding in the targets)
+REFINE_SOURCE_MAX_LENGTH = 128  # room for the retrieved reply (the plain prompt's 96 cut a fifth of them)
 
 
 @dataclass
@@ -42,6 +48,9 @@ class ReplierConfig:
     vocab_size: int = 8000
     val_fraction: float = 0.05
     include_meld: bool = False
+    refine: bool = False  # `machbot train t5` turns it on
+    pool: Path | None = None  # the reply_pool.npz to retrieve from (refine); its embedder must be embedder_dir
+    embedder_dir: Path | None = None  # the embedder version directory that made the pool's vectors
     seed: int = 13
     threads: int = 1
     data_dir: Path | None = None
@@ -54,8 +63,70 @@ class ReplierConfig:
         return Path(self.out_dir) / self.name
 
 
-def data_description(include_meld: bool) -> str:
-    return ED_SOURCE + (f"; plus {MELD_SOURCE}" if include_meld else "")
+def data_description(cfg: ReplierConfig) -> str:
+    if cfg.refine:
+        from machbot_train.reply_pairs import SOURCES
+
+        return (
+            "; ".join(SOURCES.values())
+            + " (training conversations of machbot_train.reply_pairs), each source with a reply retrieved "
+            f"from {cfg.pool.name if cfg.pool else 'the reply pool'} (machbot_train.refine_data)"
+        )
+    return ED_SOURCE + (f"; plus {MELD_SOURCE}" if cfg.include_meld else "")
+
+
+def load_training_pairs(cfg: ReplierConfig, log: RunLog) -> tuple[list[Pair], list[Pair]]:
+    """(train, validation) pairs: retrieve-and-refine sources (`refine`) or the plain ED prompts."""
+    if not cfg.refine:
+        train, val = split_pairs(load_pairs(cfg.data_dir, cfg.include_meld), cfg.val_fraction, cfg.seed)
+        return (train[: cfg.limit] if cfg.limit else train), val
+    built = refine_splits(cfg, log)
+    return built["train"], built["validation"]
+
+
+def refine_splits(
+    cfg: ReplierConfig, log: RunLog, names: tuple[str, ...] = ("train", "validation")
+) -> dict[str, list[Pair]]:
+    """The retrieve-and-refine pairs of the named splits (machbot_train.refine_data), cached in the run
+    directory: retrieving for 70k messages takes minutes, and a resumed run or an evaluation reads them."""
+    from machbot_fn.models.embedder import SentenceEmbedder
+    from machbot_fn.models.reply_pool import ReplyPool
+    from machbot_train.refine_data import RefineStats, acceptable, message_vectors, refine_pairs, reply_owners
+    from machbot_train.reply_pairs import load_reply_splits
+    from machbot_train.version_dir import read_manifest
+
+    if cfg.pool is None or cfg.embedder_dir is None:
+        raise ValueError("retrieve-and-refine training needs the reply pool and its embedder (pool, embedder_dir)")
+    log.info("reading the dialogue corpora and splitting them by conversation")
+    splits = load_reply_splits(cfg.data_dir)
+    pool_sha = hashlib.sha256(Path(cfg.pool).read_bytes()).hexdigest()[:16]
+    sources = {"train": (splits.train, cfg.seed), "validation": (splits.val, cfg.seed + 1)}
+    pool, embedder, owners = None, None, reply_owners(splits.train)
+    out = {}
+    for name in names:
+        pairs, seed = sources[name]
+        stats = RefineStats()
+        kept = acceptable(pairs, stats)
+        if cfg.limit and name == "train":
+            kept = kept[: cfg.limit]
+        cache = cfg.run_dir / f"refine-{name}-{pool_sha}-{seed}-{len(kept)}.json"
+        if cache.is_file():
+            out[name] = [Pair(**{**row, "history": tuple(row["history"])}) for row in json.loads(cache.read_text())]
+            continue
+        if pool is None or embedder is None:
+            pool = ReplyPool.load(Path(cfg.pool))
+            embedder = SentenceEmbedder(read_manifest(cfg.embedder_dir), cfg.embedder_dir, threads=cfg.threads)
+            if pool.embedder != embedder.manifest.versioned_id:
+                raise ValueError(
+                    f"the pool holds {pool.embedder} vectors, the embedder is {embedder.manifest.versioned_id}"
+                )
+        vectors = message_vectors(embedder, kept, cfg.run_dir, log)
+        log.info(f"retrieving a reply for {len(kept)} {name} messages")
+        out[name] = refine_pairs(kept, vectors, pool, owners, seed=seed, stats=stats)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps([asdict(p) for p in out[name]]))
+        log.info(f"{name}: {stats.to_dict()}")
+    return out
 
 
 def load_or_train_tokenizer(cfg: ReplierConfig, train_pairs: list[Pair], log: RunLog) -> Tokenizer:
@@ -130,9 +201,7 @@ def train_replier(cfg: ReplierConfig) -> dict:
     run_dir = cfg.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     log = RunLog(run_dir / "train.log")
-    train_pairs, val_pairs = split_pairs(load_pairs(cfg.data_dir, cfg.include_meld), cfg.val_fraction, cfg.seed)
-    if cfg.limit:
-        train_pairs = train_pairs[: cfg.limit]
+    train_pairs, val_pairs = load_training_pairs(cfg, log)
     tok = load_or_train_tokenizer(cfg, train_pairs, log)
     train_data = encode_pairs(tok, train_pairs, cfg)
     val_data = encode_pairs(tok, val_pairs, cfg)
@@ -217,7 +286,7 @@ def save_replier(
         "arch": "t5",
         "base": "random",
         "init": f"random initialisation (T5, {cfg.size} configuration); Unigram tokenizer trained on the dialogue data",
-        "data": data_description(cfg.include_meld),
+        "data": data_description(cfg),
         "hyperparameters": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()},
     }
     (out / "training.json").write_text(json.dumps({"val": metrics, "provenance": provenance}, indent=2))

@@ -43,6 +43,7 @@ from machbot_fn.models.embedder import SentenceEmbedder
 from machbot_fn.models.manifest import GENERATION, Manifest, parse_manifest
 from machbot_fn.models.replier import tidy
 from machbot_fn.models.reply_pool import POOL_FILE, PoolArrays
+from machbot_train.batching import read_emotions, rows_by_length
 from machbot_train.overlap import text_key
 from machbot_train.progress import RunLog
 from machbot_train.reply_pairs import SOURCES, ReplyPair
@@ -207,8 +208,6 @@ def _file_size(arrays: PoolArrays) -> int:
 
 def embed_texts(embedder: SentenceEmbedder, texts: list[str], log: RunLog | None = None) -> np.ndarray:
     """Unit vectors [len(texts), dim] from the served embedder, batched by length (a progress bar with `log`)."""
-    from machbot_train.evaluate import rows_by_length
-
     if log is None:
         return rows_by_length(embedder.embed, texts, embedder.dim, EMBED_BATCH)
     with log.progress(f"embedding with {embedder.manifest.versioned_id}", -(-len(texts) // EMBED_BATCH)) as advance:
@@ -219,8 +218,6 @@ def pool_arrays(
     rows: Sequence[PoolRow], embedder: SentenceEmbedder, classifier: EmotionClassifier, log: RunLog | None = None
 ) -> PoolArrays:
     """The pool of `rows`: messages and replies embedded, the replies' emotions read."""
-    from machbot_train.evaluate import read_emotions
-
     messages = embed_texts(embedder, [r.message for r in rows], log)
     replies = embed_texts(embedder, [r.reply for r in rows], log)
     if log is not None:

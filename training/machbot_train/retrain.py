@@ -28,10 +28,10 @@ from transformers import AutoModelForSequenceClassification, PreTrainedModel
 from machbot_fn.labels import EMOTIONS
 from machbot_fn.models.classifier import EmotionClassifier
 from machbot_fn.models.manifest import Manifest
+from machbot_train.batching import onnx_logits
 from machbot_train.bundle import package_classifier
 from machbot_train.classifier import collate, encode
 from machbot_train.data import EmotionSplit, load_emotion_split
-from machbot_train.evaluate import onnx_logits
 from machbot_train.progress import RunLog
 from machbot_train.version_dir import created_timestamp, read_manifest, update_metrics
 

@@ -151,3 +151,11 @@ def set_current(root: Path, model_id: str, version: str) -> Path:
     path = Path(root) / model_id / CURRENT
     path.write_text(version + "\n", encoding="utf-8")
     return path
+
+
+def current_version(root: Path, model_id: str) -> Path:
+    """The version directory `<root>/<id>/CURRENT` names."""
+    current = Path(root) / model_id / CURRENT
+    if not current.is_file():
+        raise FileNotFoundError(f"{root} has no {model_id}/CURRENT")
+    return current.parent / current.read_text().strip()

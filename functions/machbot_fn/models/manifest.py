@@ -15,7 +15,9 @@ ONNX signatures. Classifier `model.onnx`: inputs `input_ids`, `attention_mask` (
 `encoder_hidden_states`, `encoder_attention_mask` -> `logits` [batch, seq, vocab]), plus
 `generation`: `{decoder_start_token_id, eos_token_id, pad_token_id, max_new_tokens}` and optionally
 `no_repeat_ngram_size` (greedy search never repeats an n-gram of that size; 0 or absent = off) and
-`repetition_penalty` (>= 1; logits of tokens already generated are divided by it, 1 or absent = off).
+`repetition_penalty` (>= 1; logits of tokens already generated are divided by it, 1 or absent = off)
+and `prompt` (what the model was trained to read: `plain` = emotion, message and context, the
+default; `retrieved` = also a human reply retrieved from the version's pool, retrieve-and-refine).
 Sentence embedder (task `sentence-embedding`): `model.onnx` (`input_ids`, `attention_mask` ->
 `sentence_embedding` float32 [batch, dim], mean-pooled over the mask and L2-normalised, as
 sentence-transformers computes it), plus `embedding`: `{dim, pooling, normalized}`.
@@ -37,6 +39,9 @@ from machbot_fn.errors import ManifestError
 from machbot_fn.labels import EMOTIONS
 
 SCHEMA_VERSION = 1
+PROMPT_PLAIN = "plain"  # generation.prompt: emotion, message, context (absent = this)
+PROMPT_RETRIEVED = "retrieved"  # also a retrieved human reply to refine (retrieve-and-refine)
+PROMPTS = (PROMPT_PLAIN, PROMPT_RETRIEVED)
 CLASSIFICATION = "text-classification"
 GENERATION = "text2text-generation"
 EMBEDDING = "sentence-embedding"
@@ -177,6 +182,8 @@ def parse_manifest(data: Any) -> Manifest:
         penalty = generation.get("repetition_penalty", 1.0)
         if isinstance(penalty, bool) or not isinstance(penalty, int | float) or not 1.0 <= penalty <= 5.0:
             raise ManifestError(f"generation.repetition_penalty must be a number from 1 to 5, got {penalty!r}")
+        if generation.get("prompt", PROMPT_PLAIN) not in PROMPTS:
+            raise ManifestError(f"generation.prompt must be one of {', '.join(PROMPTS)}, got {generation['prompt']!r}")
     return Manifest(
         id=model_id,
         version=version,

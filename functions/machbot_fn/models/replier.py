@@ -18,7 +18,7 @@ from tokenizers import Tokenizer
 
 from machbot_fn.errors import ModelUnavailable
 from machbot_fn.labels import NEUTRAL
-from machbot_fn.models.manifest import GENERATION, Manifest
+from machbot_fn.models.manifest import GENERATION, PROMPT_PLAIN, PROMPT_RETRIEVED, Manifest
 from machbot_fn.models.reply_pool import POOL_FILE, ReplyPool
 from machbot_fn.models.runtime import load_session, load_tokenizer
 
@@ -38,15 +38,21 @@ def _clean_turn(text: str) -> str:
     return " ".join(str(text).split())[:MAX_TURN_CHARS]
 
 
-def build_prompt(emotion: str, history: Sequence[str], text: str) -> str:
+def build_prompt(emotion: str, history: Sequence[str], text: str, retrieved: str | None = None) -> str:
     """The model's source text: detected emotion, the user's message, then the last few turns.
 
     The message comes before the context and the context runs newest first, so when the tokenizer
     truncates to max_length it drops the oldest turn, never the message being answered.
+    `retrieved` is for a retrieve-and-refine model (generation prompt `PROMPT_RETRIEVED`): a human reply
+    to a similar message, placed right after the message ("" when there is none: `none`); None gives
+    the plain prompt the earlier repliers were trained on.
     """
     turns = [_clean_turn(t) for t in history if str(t).strip()][-MAX_HISTORY:]
     context = " | ".join(reversed(turns)) if turns else "none"
-    return f"emotion: {emotion.strip().lower()} message: {_clean_turn(text)} context: {context}"
+    head = f"emotion: {emotion.strip().lower()} message: {_clean_turn(text)}"
+    if retrieved is not None:
+        head += f" retrieved: {_clean_turn(retrieved) or 'none'}"
+    return f"{head} context: {context}"
 
 
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,!?;:%)])")
@@ -120,6 +126,7 @@ class Replier:
         self.max_new_tokens = int(gen["max_new_tokens"])
         self.no_repeat_ngram_size = int(gen.get("no_repeat_ngram_size", 0))
         self.repetition_penalty = float(gen.get("repetition_penalty", 1.0))
+        self.prompt = str(gen.get("prompt", PROMPT_PLAIN))
         # Listed in the manifest, so the registry has downloaded and checksummed it with the graphs.
         self.pool: ReplyPool | None = (
             ReplyPool.load(self.model_dir / POOL_FILE) if POOL_FILE in manifest.files else None
@@ -211,9 +218,21 @@ class Replier:
             decoder_ids.append(token)
         return out
 
-    def generate(self, text: str, emotion: str, history: Sequence[str] = ()) -> GeneratedReply:
-        """The reply, and whether the model produced it (False: the fallback stood in for empty output)."""
-        ids = self.generate_ids(build_prompt(emotion, history, text))
+    @property
+    def refines(self) -> bool:
+        """Trained to write from a retrieved human reply (retrieve-and-refine) as well as the message."""
+        return self.prompt == PROMPT_RETRIEVED
+
+    def generate(
+        self, text: str, emotion: str, history: Sequence[str] = (), retrieved: str | None = None
+    ) -> GeneratedReply:
+        """The reply, and whether the model produced it (False: the fallback stood in for empty output).
+        `retrieved`: a human reply to refine, read only by a model that `refines` (None: it has none)."""
+        return self.reply_to_prompt(build_prompt(emotion, history, text, (retrieved or "") if self.refines else None))
+
+    def reply_to_prompt(self, prompt: str) -> GeneratedReply:
+        """The reply to a prompt `build_prompt` made (the evaluation replays training's sources)."""
+        ids = self.generate_ids(prompt)
         reply = tidy(self.tokenizer.decode(ids, skip_special_tokens=True))
         return GeneratedReply(reply, True) if reply else GeneratedReply(FALLBACK_REPLY, False)
 

@@ -1,10 +1,13 @@
-"""Which reply a message gets: what a person answered to the most similar message, else the T5's own.
+"""Which reply a message gets: what a person answered to the most similar message, refined by the T5
+when it was trained to, else the T5's own.
 
 Retrieval comes first: a from-scratch T5 trained on this little dialogue writes few distinct sentences,
 while the pool holds tens of thousands of human replies, each read by our classifier so that none of
-the opposite polarity to the message is ever chosen (machbot_fn.models.reply_pool). The T5 answers
-when the version ships no pool, the message has no embedding (the embedder is paused or failed), the
-pool's vectors come from another embedder than the one serving, or no candidate is left.
+the opposite polarity to the message is ever chosen (machbot_fn.models.reply_pool). A T5 trained to
+retrieve and refine (`Replier.refines`) then rewrites the chosen reply for this message (REFINED);
+an earlier T5 serves the human reply as it is (POOL). The T5 answers on its own when the version
+ships no pool, the message has no embedding (the embedder is paused or failed), the pool's vectors
+come from another embedder than the one serving, or no candidate is left.
 
 The choice is seeded by the message's path: a retried message gets the same reply.
 """
@@ -25,6 +28,7 @@ from machbot_fn.models.reply_pool import DEFAULT_K, choose, seed_for
 log = logging.getLogger(__name__)
 
 POOL = "pool"  # a human reply from the replier's pool
+REFINED = "refined"  # the T5's rewrite of a human reply from the pool
 MODEL = "model"  # written by the T5
 FIXED = "fixed"  # the T5 wrote nothing printable: replier.FALLBACK_REPLY
 
@@ -32,7 +36,7 @@ FIXED = "fixed"  # the T5 wrote nothing printable: replier.FALLBACK_REPLY
 @dataclass(frozen=True)
 class Drafted:
     text: str
-    source: str  # POOL, MODEL or FIXED
+    source: str  # POOL, REFINED, MODEL or FIXED
     context_turns: int  # earlier texts of the conversation the replier read (the pool reads none)
 
 
@@ -72,8 +76,12 @@ def draft(
 ) -> Drafted:
     """The reply to `text`. `history` is called (a Firestore query) only when the T5 writes the reply."""
     pooled = from_pool(replier, emotion, vector, embedder, key)
-    if pooled is not None:
+    if pooled is not None and not replier.refines:
         return Drafted(pooled, POOL, 0)
     turns = list(history())
-    generated = replier.generate(text, reply_emotion(emotion), turns)
-    return Drafted(generated.text, MODEL if generated.generated else FIXED, len(turns))
+    generated = replier.generate(text, reply_emotion(emotion), turns, retrieved=pooled)
+    if generated.generated:
+        return Drafted(generated.text, REFINED if pooled is not None else MODEL, len(turns))
+    if pooled is not None:  # the rewrite came out empty: the human reply is still a good answer
+        return Drafted(pooled, POOL, 0)
+    return Drafted(generated.text, FIXED, len(turns))

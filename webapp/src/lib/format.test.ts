@@ -80,6 +80,10 @@ describe("formatServedBy", () => {
     expect(formatServedBy(pooled)).toBe("answered by bert v3 · reply: what people answered to a similar message (t5 v2)");
     const written = msg({ id: "b", servedBy, reply: { text: "So sorry.", model: null, source: "model" } });
     expect(formatServedBy(written)).toBe("answered by bert v3 · reply by t5 v2");
+    const refined = msg({ id: "c", servedBy, reply: { text: "So sorry.", model: null, source: "refined" } });
+    expect(formatServedBy(refined)).toBe(
+      "answered by bert v3 · reply by t5 v2, reworded from what people answered to a similar message",
+    );
   });
   it("marks cold starts and copes with missing parts", () => {
     const m = msg({

@@ -43,7 +43,14 @@ export function formatServedBy(m: Pick<ChatMessage, "servedBy" | "timings" | "mo
   const replier = m.servedBy?.replier;
   if (replier) {
     const by = nameWithVersion(replier.id, replier.version);
-    parts.push(m.reply?.source === "pool" ? `reply: what people answered to a similar message (${by})` : `reply by ${by}`);
+    const source = m.reply?.source;
+    parts.push(
+      source === "pool"
+        ? `reply: what people answered to a similar message (${by})`
+        : source === "refined"
+          ? `reply by ${by}, reworded from what people answered to a similar message`
+          : `reply by ${by}`,
+    );
   }
   const t = m.timings;
   if (t?.totalMs != null) {

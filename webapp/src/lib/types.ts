@@ -58,7 +58,7 @@ export interface ChatMessage {
   pendingWrite: boolean;
   status: { state: MessageState; attempt: number | null; updatedAtMs: number | null } | null;
   emotion: EmotionResult | null;
-  /** `source`: "pool" (a person's reply to a similar message), "model" (the T5 wrote it), "fixed"; null if absent. */
+  /** `source`: "pool" (a person's reply to a similar message), "refined" (the T5 reworded one), "model" (the T5 wrote it), "fixed"; null if absent. */
   reply: { text: string; model: ModelRef | null; source?: string | null } | null;
   servedBy: ServedBy | null;
   timings: Timings | null;
