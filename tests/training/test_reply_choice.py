@@ -158,3 +158,26 @@ def test_only_a_refining_t5_reads_the_retrieved_reply(repliers: dict[str, Replie
         plain.generate("I lost my job", "sadness", (), retrieved="Something else.").text
         == plain.generate("I lost my job", "sadness", ()).text
     )
+
+
+def test_a_rewrite_of_the_wrong_polarity_gives_way_to_the_human_reply(repliers: dict[str, Replier]) -> None:
+    refining = repliers["refining"]
+    query = np.ones(DIM, dtype=np.float32) / np.sqrt(DIM)
+    sad, key = emotion("sadness"), "users/u/messages/m"
+    pooled = from_pool(refining, sad, query, EMBEDDER, key)
+    written = refining.generate("I lost my job", "sadness", History()(), retrieved=pooled)
+    read: list[str] = []
+
+    def reads_as(label: str):  # a classifier stand-in: what it read, and what it says
+        def read_one(text: str) -> Emotion:
+            read.append(text)
+            return emotion(label)
+
+        return read_one
+
+    cheerful = draft(refining, "I lost my job", sad, query, EMBEDDER, key, History(), reads=reads_as("joy"))
+    assert (cheerful.text, cheerful.source) == (pooled, POOL)
+    fitting = draft(refining, "I lost my job", sad, query, EMBEDDER, key, History(), reads=reads_as("sadness"))
+    assert (fitting.text, fitting.source) == ((written.text, REFINED) if written.generated else (pooled, POOL))
+    if written.generated:
+        assert read == [written.text, written.text]  # the classifier read the rewrite, not the human reply

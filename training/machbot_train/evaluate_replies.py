@@ -45,7 +45,7 @@ from machbot_fn.models.reply_pool import (
     conflicting,
     seed_for,
 )
-from machbot_fn.serving.reply import reply_emotion
+from machbot_fn.serving.reply import fits, reply_emotion
 from machbot_train.batching import read_emotions
 from machbot_train.evaluate import REPORT_DIR, write_json
 from machbot_train.metrics import distinct_n
@@ -228,6 +228,18 @@ def generate(
     return replies, times
 
 
+def guard_rewrites(
+    rewrites: Sequence[str], retrieved: Sequence[str], read: Sequence[Emotion], classifier: EmotionClassifier
+) -> tuple[list[str], float]:
+    """What `serving.reply.draft` serves of each rewrite: it, or the retrieved reply when the rewrite
+    does not `fit` the message (read by `classifier`, the served default); and the share of rewrites kept."""
+    rewrite_read = read_emotions(classifier, list(rewrites))
+    served = [
+        w if not r or fits(e, m) else r for w, r, e, m in zip(rewrites, retrieved, rewrite_read, read, strict=True)
+    ]
+    return served, sum(a == w for a, w in zip(served, rewrites, strict=True)) / max(len(rewrites), 1)
+
+
 def held_out_messages(data_dir: Path | None, n: int, seed: int) -> list[Message]:
     splits = load_reply_splits(data_dir)
     last = last_pairs(splits.test)
@@ -353,7 +365,10 @@ def evaluate_replies(
     own_read = read_emotions(judges.best, [m.text for m in own])
     own_t5, _ = generate(replier, own, own_read, log)
     own_retrieved, own_scores, _ = retrieve(pool, own, embed_texts(judges.embedder, [m.text for m in own]), own_read)
-    own_refined = generate(replier, own, own_read, log, own_retrieved)[0] if replier.refines else [None] * len(own)
+    own_refined: list[str | None] = [None] * len(own)
+    if replier.refines:
+        rewrites = generate(replier, own, own_read, log, own_retrieved)[0]
+        own_refined = list(guard_rewrites(rewrites, own_retrieved, own_read, judges.best)[0])
     own_before = generate(baseline, own, own_read, log)[0] if baseline else [None] * len(own)
     result["own"] = [
         {
@@ -389,7 +404,10 @@ def _run_set(
     vectors = embed_texts(judges.embedder, texts, log)
     retrieved, scores, retrieval_ms = retrieve(pool, messages, vectors, read)
     t5, t5_ms = generate(replier, messages, read, log)
-    refined, refined_ms = generate(replier, messages, read, log, retrieved) if replier.refines else ([], [])
+    refined, refined_ms, rewrites_kept = [], [], 0.0
+    if replier.refines:
+        refined, refined_ms = generate(replier, messages, read, log, retrieved)
+        refined, rewrites_kept = guard_rewrites(refined, retrieved, read, judges.best)
     before, before_ms = generate(baseline, messages, read, log) if baseline else ([], [])
     references = [m.reference for m in messages]
     reference_vectors = None
@@ -408,6 +426,7 @@ def _run_set(
     if refined:
         systems["refined"] = score_replies(messages, refined, read, vectors, judges, reference_vectors)
         systems["refined"]["latency_ms"] = percentiles(refined_ms)
+        systems["refined"]["rewrites_served"] = rewrites_kept
         systems["refined"]["kept_retrieved"] = sum(
             text_key(f) == text_key(r) for f, r in zip(refined, retrieved, strict=True)
         ) / len(refined)
@@ -544,6 +563,12 @@ def _target_rows(s: dict[str, Any], names: Sequence[str]) -> list[str]:
     )
     if "refined" in s:
         rows.append(row("the retrieved reply kept word for word", lambda m: _pct(m.get("kept_retrieved"))))
+        rows.append(
+            row(
+                "rewrites served (the rest did not fit the message's emotion: the retrieved reply served)",
+                lambda m: _pct(m.get("rewrites_served")),
+            )
+        )
     rows.append(row("mean words per reply", lambda m: f"{m['mean_words']:.1f}"))
     return rows
 

@@ -120,6 +120,7 @@ def answer(services: Services, ref: firestore.DocumentReference, request: Messag
         embedder.manifest.versioned_id if embedder else None,
         ref.path,
         lambda: _history(services.db, ref, request, services.settings.history_turns),
+        reads=models.classifiers[0].runner,  # checks a T5 rewrite's emotion (one model, even for the ensemble)
     )
     t4 = time.perf_counter()
     services.handled += 1

@@ -23,7 +23,7 @@ import numpy as np
 from machbot_fn.labels import NEUTRAL
 from machbot_fn.models.classifier import Emotion
 from machbot_fn.models.replier import Replier
-from machbot_fn.models.reply_pool import DEFAULT_K, choose, seed_for
+from machbot_fn.models.reply_pool import DEFAULT_K, avoided_polarities, choose, polarity, seed_for
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,12 @@ def from_pool(
     return found.text if found is not None else None
 
 
+def fits(reply: Emotion, message: Emotion) -> bool:
+    """The reply's own emotion is not of a polarity the message must not get: the rule the pool applies
+    to its replies (`reply_pool.avoided_polarities`), applied to a reply the T5 wrote."""
+    return polarity(reply.label) not in avoided_polarities(reply_emotion(message), message.scores)
+
+
 def draft(
     replier: Replier,
     text: str,
@@ -73,15 +79,18 @@ def draft(
     embedder: str | None,
     key: str,
     history: Callable[[], Sequence[str]],
+    reads: Callable[[str], Emotion] | None = None,
 ) -> Drafted:
-    """The reply to `text`. `history` is called (a Firestore query) only when the T5 writes the reply."""
+    """The reply to `text`. `history` is called (a Firestore query) only when the T5 writes the reply.
+    `reads` (a classifier) checks a rewrite: one that does not `fit` the message gives way to the
+    human reply it was written from."""
     pooled = from_pool(replier, emotion, vector, embedder, key)
     if pooled is not None and not replier.refines:
         return Drafted(pooled, POOL, 0)
     turns = list(history())
     generated = replier.generate(text, reply_emotion(emotion), turns, retrieved=pooled)
-    if generated.generated:
-        return Drafted(generated.text, REFINED if pooled is not None else MODEL, len(turns))
-    if pooled is not None:  # the rewrite came out empty: the human reply is still a good answer
-        return Drafted(pooled, POOL, 0)
-    return Drafted(generated.text, FIXED, len(turns))
+    if pooled is None:
+        return Drafted(generated.text, MODEL if generated.generated else FIXED, len(turns))
+    if generated.generated and (reads is None or fits(reads(generated.text), emotion)):
+        return Drafted(generated.text, REFINED, len(turns))
+    return Drafted(pooled, POOL, 0)  # an empty or ill-fitting rewrite: the human reply still answers
