@@ -350,8 +350,11 @@ def _replier_val_loss(source: Path, val: list) -> dict[str, float]:
     tok = Tokenizer.from_file(str(source / "tokenizer.json"))
     record = source / "training.json"
     hp = json.loads(record.read_text()).get("provenance", {}).get("hyperparameters", {}) if record.is_file() else {}
-    lengths = {k: int(hp[k]) for k in ("source_max_length", "target_max_length") if k in hp}
-    loss = validation_loss(model, encode_pairs(tok, val, ReplierConfig(**lengths)))
+    cfg = ReplierConfig(
+        source_max_length=int(hp.get("source_max_length", ReplierConfig.source_max_length)),
+        target_max_length=int(hp.get("target_max_length", ReplierConfig.target_max_length)),
+    )
+    loss = validation_loss(model, encode_pairs(tok, val, cfg))
     return {"val_loss": loss, "val_perplexity": math.exp(loss)}
 
 

@@ -404,7 +404,9 @@ def _run_set(
     vectors = embed_texts(judges.embedder, texts, log)
     retrieved, scores, retrieval_ms = retrieve(pool, messages, vectors, read)
     t5, t5_ms = generate(replier, messages, read, log)
-    refined, refined_ms, rewrites_kept = [], [], 0.0
+    refined: list[str] = []
+    refined_ms: list[float] = []
+    rewrites_kept = 0.0
     if replier.refines:
         refined, refined_ms = generate(replier, messages, read, log, retrieved)
         refined, rewrites_kept = guard_rewrites(refined, retrieved, read, judges.best)
@@ -444,8 +446,8 @@ def _run_set(
             "t5": t,
             "retrieval": r,
             "retrieval_score": round(s, 3),
-            "refined": f,
-            "t5_before": b,
+            "refined": f or None,
+            "t5_before": b or None,
         }
         for m, e, t, r, s, f, b in zip(
             messages,
@@ -453,8 +455,8 @@ def _run_set(
             t5,
             retrieved,
             scores,
-            refined or [None] * len(messages),
-            before or [None] * len(messages),
+            refined or [""] * len(messages),
+            before or [""] * len(messages),
             strict=True,
         )
     ]
