@@ -429,12 +429,20 @@ def rebuild(
     models: Annotated[str, typer.Option(help="'all' or a comma-separated subset.")] = "all",
     train_missing: Annotated[bool, typer.Option(help="Train models that have no finished run.")] = True,
     runs: Annotated[Path | None, typer.Option(help="Where the runs are (default: runs/ in the checkout).")] = None,
+    pool: Annotated[
+        Path | None,
+        typer.Option(help="t5: ship this reply_pool.npz (e.g. the installed one's) instead of building it again."),
+    ] = None,
 ) -> None:
     """Rebuild the shipped default models end to end: train (resuming), export, evaluate, install."""
     from machbot_train import defaults
 
+    if pool is not None and not pool.is_file():
+        fail(f"--pool {pool} does not exist")
     try:
-        built = defaults.rebuild_all(models=models, train_missing=train_missing, runs_dir=runs or defaults.RUNS)
+        built = defaults.rebuild_all(
+            models=models, train_missing=train_missing, runs_dir=runs or defaults.RUNS, pool=pool
+        )
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         fail(str(exc))
     for model_id, path in built.items():

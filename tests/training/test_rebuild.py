@@ -16,6 +16,8 @@ from machbot_fn.labels import CLASSIFIER_IDS, ENSEMBLE_ID, REPLIER_ID
 from machbot_fn.models.reply_pool import POOL_FILE, ReplyPool
 from machbot_train.defaults import RECIPES, rebuild_all
 from machbot_train.embedder import build_tiny_embedder
+from machbot_train.export import build_tiny_classifier, build_tiny_replier
+from machbot_train.reply_pool import build_pool_version
 from machbot_train.tiny_models import tiny_classifier_model, tiny_replier_model, tiny_unigram, tiny_wordpiece
 
 
@@ -69,3 +71,33 @@ def test_rebuild_installs_every_default_model_with_metrics_and_a_report(
     reader, version = pool.classifier.split("@")
     assert version == "t-1" and chat_figures[reader] == max(chat_figures.values())  # the best on chat read the replies
     assert pool.embedder == f"minilm@{read_local_version(embedder).version}"
+
+
+def test_a_rebuilt_replier_can_ship_an_installed_pool_as_it_is(
+    tmp_path: Path, mini_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MACHBOT_DATA", str(mini_data_dir))
+    runs, root = tmp_path / "runs", tmp_path / "models"
+    unigram = tiny_unigram()
+    _finished_run(runs / REPLIER_ID, tiny_replier_model(unigram.get_vocab_size()), unigram, {"val_loss": 6.0})
+    installed, _ = build_pool_version(  # an installed replier version with its pool
+        build_tiny_replier(tmp_path / "installed"),
+        None,
+        classifier_dir=build_tiny_classifier(tmp_path / "installed", "bert", "bert", "tiny-1"),
+        embedder_dir=build_tiny_embedder(tmp_path / "embedder"),
+        data_dir=mini_data_dir,
+    )
+    shipped = installed / POOL_FILE
+    rebuilt = rebuild_all(
+        root=root,
+        runs_dir=runs,
+        version="t-2",
+        models=REPLIER_ID,
+        train_missing=False,
+        report_dir=tmp_path / "reports",
+        pool=shipped,
+    )[REPLIER_ID]
+    assert (rebuilt / POOL_FILE).read_bytes() == shipped.read_bytes()  # the same bytes: git stores one blob
+    again, before = read_local_version(rebuilt), read_local_version(installed)  # checksums verified
+    assert again.files[POOL_FILE].sha256 == before.files[POOL_FILE].sha256
+    assert again.provenance["reply_pool"]["rows"] == before.provenance["reply_pool"]["rows"] > 0

@@ -256,16 +256,26 @@ def rebuild_replier(
     version: str | None = None,
     train_missing: bool = True,
     prune: bool = True,
-    epochs: int = 4,
+    epochs: int = 1,  # what the shipped refiner had (an hour on two cores); more would likely help
     report_dir: Path | None = None,
     embedder_dir: Path | None = None,
+    pool: Path | None = None,
 ) -> Path:
     """Train (resuming) if needed, export, evaluate and install the default T5 replier with its reply pool
     (built from the training conversations with the served MiniLM, `embedder_dir` by default exported
-    into build/embedder, and the installed classifier best on chat-like text)."""
+    into build/embedder, and the installed classifier best on chat-like text). `pool`: ship this
+    reply_pool.npz instead (e.g. the installed version's, when nothing it is built from changed: the
+    same bytes, so the repository does not grow by another copy)."""
+    from machbot_fn.models.reply_pool import POOL_FILE
     from machbot_train.evaluate import REPORT_DIR, evaluate_replier
     from machbot_train.export import ExportOptions, export_replier
-    from machbot_train.reply_pool import build_pool_version, default_embedder_dir, ranked_classifiers
+    from machbot_train.reply_pool import (
+        add_pool_to_version,
+        build_pool_version,
+        default_embedder_dir,
+        pool_provenance,
+        ranked_classifiers,
+    )
 
     run_dir = Path(runs_dir) / REPLIER_ID
     if train_missing and not run_finished(run_dir):
@@ -279,12 +289,15 @@ def rebuild_replier(
     metrics = {k: round(float(result[k]), 4) for k in keys if k in result}
     metrics["latency_ms"] = round(result["latency_ms"]["p50"], 1)
     update_metrics(built, metrics)
-    build_pool_version(
-        built,
-        None,
-        classifier_dir=ranked_classifiers(Path(root))[0],
-        embedder_dir=embedder_dir or default_embedder_dir(REPO / "build" / "embedder"),
-    )
+    if pool is not None:
+        add_pool_to_version(built, Path(pool), {**pool_provenance(Path(pool)), "file": POOL_FILE})
+    else:
+        build_pool_version(
+            built,
+            None,
+            classifier_dir=ranked_classifiers(Path(root))[0],
+            embedder_dir=embedder_dir or default_embedder_dir(REPO / "build" / "embedder"),
+        )
     return _install(built, root, prune)
 
 
@@ -297,6 +310,7 @@ def rebuild_all(
     prune: bool = True,
     report_dir: Path | None = None,
     embedder_dir: Path | None = None,
+    pool: Path | None = None,
 ) -> dict[str, Path]:
     """Rebuild the six default models (or a comma-separated subset): train what is missing (resuming),
     export, evaluate, install into root/<id>/<version>/ with CURRENT. MobileBERT is rebuilt after the
@@ -310,7 +324,14 @@ def rebuild_all(
     for model_id in ordered:
         if model_id == REPLIER_ID:
             out[model_id] = rebuild_replier(
-                root, runs_dir, version, train_missing, prune, report_dir=report_dir, embedder_dir=embedder_dir
+                root,
+                runs_dir,
+                version,
+                train_missing,
+                prune,
+                report_dir=report_dir,
+                embedder_dir=embedder_dir,
+                pool=pool,
             )
         else:
             out[model_id] = rebuild_classifier(

@@ -52,7 +52,7 @@ from machbot_train.metrics import distinct_n
 from machbot_train.overlap import text_key
 from machbot_train.progress import RunLog
 from machbot_train.reply_pairs import ReplyPair, last_pairs, load_reply_splits
-from machbot_train.reply_pool import clean_reply, embed_texts
+from machbot_train.reply_pool import clean_reply, embed_texts, pool_provenance
 from machbot_train.version_dir import current_version, read_manifest
 
 HELD_OUT = 500
@@ -280,15 +280,6 @@ def t5_exposure(t5_dir: Path, messages: Sequence[Message], data_dir: Path | None
     )
     seen = {(text_key(p.message), text_key(p.target)) for p in train}
     return sum((text_key(m.text), text_key(m.reference or "")) in seen for m in messages)
-
-
-def pool_provenance(pool_path: Path) -> dict[str, Any]:
-    """How the pool was built, from the manifest of the version directory it ships in ({} if none)."""
-    manifest = pool_path.parent / "manifest.json"
-    if not manifest.is_file():
-        return {}
-    built = read_manifest(pool_path.parent).provenance.get("reply_pool")
-    return built if isinstance(built, dict) else {}
 
 
 def evaluate_replies(
@@ -742,7 +733,7 @@ def evaluate_default_replies(
     """`evaluate_replies` with the shipped models wherever one is not given: the default T5, the two
     classifiers best on chat-like text, MiniLM (exported into build/embedder once), and the T5
     version's own pool, else a pool built now from the training conversations into build/reply-pool."""
-    from machbot_train.defaults import DEFAULT_ROOT, REPO
+    from machbot_train.locations import DEFAULT_ROOT, REPO
     from machbot_train.reply_pool import build_reply_pool, default_embedder_dir, ranked_classifiers
 
     log = log or RunLog()

@@ -342,6 +342,15 @@ def build_reply_pool(
     return stats
 
 
+def pool_provenance(pool_path: Path) -> dict[str, Any]:
+    """How the pool was built, from the manifest of the version directory it ships in ({} if none)."""
+    manifest = pool_path.parent / "manifest.json"
+    if not manifest.is_file():
+        return {}
+    built = read_manifest(pool_path.parent).provenance.get("reply_pool")
+    return built if isinstance(built, dict) else {}
+
+
 def add_pool_to_version(version_dir: Path, pool: Path, provenance: dict[str, Any]) -> Manifest:
     """Copy `pool` into a replier version directory and list it (sha256, size) in its manifest, with
     `provenance.reply_pool`; the manifest is checked as the function will read it before it is written."""
