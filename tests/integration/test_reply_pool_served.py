@@ -1,4 +1,5 @@
-"""A T5 version that ships a reply pool answers with a person's reply, never one of the opposite polarity.
+"""A T5 version that ships a reply pool answers with a person's reply, never one of the opposite polarity;
+a version that refines serves its rewrite of that reply.
 
 The pool is built here from the tiny embedder that serves the tests, so the function's query vectors and
 the pool's are of one embedder; the replies' emotions are set so that every polarity is on offer.
@@ -6,6 +7,7 @@ the pool's are of one embedder; the replies' emotions are set so that every pola
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,8 +19,12 @@ from google.cloud import firestore
 
 from machbot_fn.admin.publish import publish_version
 from machbot_fn.labels import EMOTIONS, REPLIER_ID
+from machbot_fn.models.classifier import Emotion, EmotionClassifier
 from machbot_fn.models.embedder import SentenceEmbedder
+from machbot_fn.models.manifest import PROMPT_RETRIEVED
+from machbot_fn.models.replier import Replier
 from machbot_fn.models.reply_pool import POOL_FILE, PoolArrays, avoided_polarities, polarity
+from machbot_fn.serving.reply import draft
 from machbot_train.reply_pool import add_pool_to_version
 from machbot_train.version_dir import copy_version, read_manifest
 
@@ -122,3 +128,43 @@ def test_a_message_answered_again_gets_the_same_pool_reply(db, user: User, pool_
     again = wait_final(db, path)
     assert again["status"]["attempt"] == 2
     assert again["reply"]["text"] == first["reply"]["text"] and again["reply"]["source"] == "pool"
+
+
+REFINING_VERSION = "tiny-refining"
+
+
+@pytest.fixture(scope="module")
+def refining_version(db, bucket, published, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The pool version declared as a T5 that refines (retrieve-and-refine), published and CURRENT."""
+    root = tmp_path_factory.mktemp("refining-version")
+    pooled, _ = build_pool_version(published[REPLIER_ID], published["minilm"], root)
+    target = copy_version(pooled, root, REFINING_VERSION)
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest["generation"]["prompt"] = PROMPT_RETRIEVED
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    publish_version(bucket, db, target)
+    yield target
+    publish_version(bucket, db, published[REPLIER_ID])
+    replied_by(db, User.sign_up(), read_manifest(published[REPLIER_ID]).version, "back to the plain replier")
+
+
+def test_a_refining_version_serves_its_rewrite_of_the_pools_reply(
+    db, user: User, published, refining_version: Path
+) -> None:
+    """What the function wrote is exactly what `draft` gives here for the same message, emotion and
+    embedding: the pool's reply, rewritten by the T5 reading it, unless the rewrite does not fit."""
+    replier = Replier(read_manifest(refining_version), refining_version)
+    embedder = SentenceEmbedder(read_manifest(published["minilm"]), published["minilm"])
+    classifier = EmotionClassifier(read_manifest(published["bert"]), published["bert"])
+    sources = set()
+    for text in MESSAGES:
+        path, doc = replied_by(db, user, REFINING_VERSION, text)
+        e = doc["emotion"]
+        emotion = Emotion(e["label"], e["score"], e["scores"], e["unsure"])
+        expected = draft(
+            replier, text, emotion, embedder(text), embedder.manifest.versioned_id, path, lambda: [], classifier
+        )
+        reply = doc["reply"]
+        assert (reply["text"], reply["source"]) == (expected.text, expected.source), text
+        sources.add(reply["source"])
+    assert sources <= {"refined", "pool"}
