@@ -7,7 +7,6 @@ the pool's are of one embedder; the replies' emotions are set so that every pola
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,7 @@ from machbot_fn.models.replier import Replier
 from machbot_fn.models.reply_pool import POOL_FILE, PoolArrays, avoided_polarities, polarity
 from machbot_fn.serving.reply import draft
 from machbot_train.reply_pool import add_pool_to_version
-from machbot_train.version_dir import copy_version, read_manifest
+from machbot_train.version_dir import copy_version, read_manifest, update_generation
 
 POOL_VERSION = "tiny-pool"
 MESSAGES = (
@@ -48,8 +47,10 @@ REPLIES = {
 }
 
 
-def build_pool_version(t5_dir: Path, embedder_dir: Path, root: Path) -> tuple[Path, dict[str, str]]:
-    """A copy of the tiny T5 with a pool of 36 rows; returns it and each reply's emotion."""
+def build_pool_version(
+    t5_dir: Path, embedder_dir: Path, root: Path, version: str = POOL_VERSION
+) -> tuple[Path, dict[str, str]]:
+    """A copy of the tiny T5 named `version`, with a pool of 36 rows; returns it and each reply's emotion."""
     embedder = SentenceEmbedder(read_manifest(embedder_dir), embedder_dir)
     messages, replies, message_emotions, reply_emotions = [], [], [], []
     for i, message in enumerate(MESSAGES):
@@ -68,7 +69,7 @@ def build_pool_version(t5_dir: Path, embedder_dir: Path, root: Path) -> tuple[Pa
         embedder=embedder.manifest.versioned_id,
         classifier="tiny@test",
     )
-    target = copy_version(t5_dir, root, POOL_VERSION)
+    target = copy_version(t5_dir, root, version)
     arrays.save(target / POOL_FILE)
     add_pool_to_version(target, target / POOL_FILE, {"rows": len(replies), "data": "built by this test"})
     return target, dict(zip(replies, reply_emotions, strict=True))
@@ -137,11 +138,8 @@ REFINING_VERSION = "tiny-refining"
 def refining_version(db, bucket, published, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The pool version declared as a T5 that refines (retrieve-and-refine), published and CURRENT."""
     root = tmp_path_factory.mktemp("refining-version")
-    pooled, _ = build_pool_version(published[REPLIER_ID], published["minilm"], root)
-    target = copy_version(pooled, root, REFINING_VERSION)
-    manifest = json.loads((target / "manifest.json").read_text())
-    manifest["generation"]["prompt"] = PROMPT_RETRIEVED
-    (target / "manifest.json").write_text(json.dumps(manifest))
+    target, _ = build_pool_version(published[REPLIER_ID], published["minilm"], root, REFINING_VERSION)
+    update_generation(target, {"prompt": PROMPT_RETRIEVED})
     publish_version(bucket, db, target)
     yield target
     publish_version(bucket, db, published[REPLIER_ID])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
@@ -15,7 +13,7 @@ from machbot_fn.models.reply_pool import POOL_FILE, PoolArrays
 from machbot_fn.serving.reply import FIXED, MODEL, POOL, REFINED, draft, from_pool, reply_emotion
 from machbot_train.reply_pool import add_pool_to_version
 from machbot_train.tiny_models import build_tiny_replier
-from machbot_train.version_dir import copy_version, read_manifest
+from machbot_train.version_dir import copy_version, read_manifest, update_generation
 
 DIM = 8
 EMBEDDER = "minilm@unit"
@@ -48,9 +46,7 @@ def repliers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Replier]:
     add_pool_to_version(pooled, pooled / POOL_FILE, {"data": "unit test"})
     # The same weights declared as trained to retrieve and refine (the prompt then carries the pool's reply).
     refining = copy_version(pooled, root, "refining")
-    manifest = json.loads((refining / "manifest.json").read_text())
-    manifest["generation"]["prompt"] = PROMPT_RETRIEVED
-    (refining / "manifest.json").write_text(json.dumps(manifest))
+    update_generation(refining, {"prompt": PROMPT_RETRIEVED})
     return {
         name: Replier(read_manifest(path), path)
         for name, path in (("plain", plain), ("pooled", pooled), ("refining", refining))

@@ -103,6 +103,11 @@ def update_calibration(version_dir: Path, calibration: dict[str, Any]) -> Manife
     return _update_manifest(version_dir, "calibration", calibration, merge=False)
 
 
+def update_generation(version_dir: Path, generation: dict[str, Any]) -> Manifest:
+    """Merge replier generation settings (e.g. `prompt`) into an existing manifest, validated as served."""
+    return _update_manifest(version_dir, "generation", generation)
+
+
 def _update_manifest(version_dir: Path, key: str, value: dict[str, Any], merge: bool = True) -> Manifest:
     path = Path(version_dir) / MANIFEST
     data = json.loads(path.read_text(encoding="utf-8"))
