@@ -5,16 +5,20 @@ evaluated on the same kind of sources, and serving through `draft` with the pool
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
+from machbot_fn.admin.publish import read_local_version
+from machbot_fn.labels import REPLIER_ID
 from machbot_fn.models.classifier import Emotion
 from machbot_fn.models.embedder import SentenceEmbedder
 from machbot_fn.models.manifest import PROMPT_RETRIEVED
 from machbot_fn.models.replier import Replier
 from machbot_fn.models.reply_pool import POOL_FILE
 from machbot_fn.serving.reply import FIXED, MODEL, POOL, REFINED, draft, from_pool
+from machbot_train.defaults import rebuild_all
 from machbot_train.embedder import build_tiny_embedder
 from machbot_train.evaluate import evaluate_replier
 from machbot_train.export import build_tiny_classifier, export_replier
@@ -91,3 +95,27 @@ def test_the_evaluation_replays_the_refine_validation_sources(trained: dict[str,
     assert result["refines"] is True and result["generated"] == 6 and "val_loss" in result
     report = (tmp_path / "replier" / "t5.md").read_text()
     assert "retrieve-and-refine" in report
+
+
+def test_a_refining_run_rebuilds_with_the_installed_pool_when_its_training_pool_is_gone(
+    trained: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MACHBOT_DATA", str(trained["data"]))
+    runs = tmp_path / "runs"
+    shutil.copytree(trained["run"], runs / REPLIER_ID)
+    record = runs / REPLIER_ID / "best" / "training.json"  # trained with a pool version pruned since
+    saved = json.loads(record.read_text())
+    saved["provenance"]["hyperparameters"]["pool"] = str(tmp_path / "pruned" / POOL_FILE)
+    record.write_text(json.dumps(saved))
+    installed = trained["version"] / POOL_FILE
+    rebuilt = rebuild_all(
+        root=tmp_path / "models",
+        runs_dir=runs,
+        version="r-2",
+        models=REPLIER_ID,
+        train_missing=False,
+        report_dir=tmp_path / "reports",
+        pool=installed,
+    )[REPLIER_ID]
+    assert (rebuilt / POOL_FILE).read_bytes() == installed.read_bytes()
+    assert read_local_version(rebuilt).metrics["distinct_2"] >= 0  # evaluated on the shipped pool's retrievals

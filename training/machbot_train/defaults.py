@@ -284,11 +284,7 @@ def rebuild_replier(
         raise RebuildError(f"{run_dir / 'best'} does not exist; run `machbot train t5` first")
     version = version or next_version(Path(root), REPLIER_ID)
     built = export_replier(run_dir / "best", BUILD, version, options=ExportOptions(overwrite=True))
-    result = evaluate_replier(built, run_dir / "best", report_dir=Path(report_dir) if report_dir else REPORT_DIR)
-    keys = ("val_loss", "val_perplexity", "distinct_1", "distinct_2")
-    metrics = {k: round(float(result[k]), 4) for k in keys if k in result}
-    metrics["latency_ms"] = round(result["latency_ms"]["p50"], 1)
-    update_metrics(built, metrics)
+    # The pool first: a refining T5 is evaluated on the replies its own pool retrieves.
     if pool is not None:
         add_pool_to_version(built, Path(pool), {**pool_provenance(Path(pool)), "file": POOL_FILE})
     else:
@@ -298,6 +294,11 @@ def rebuild_replier(
             classifier_dir=ranked_classifiers(Path(root))[0],
             embedder_dir=embedder_dir or default_embedder_dir(REPO / "build" / "embedder"),
         )
+    result = evaluate_replier(built, run_dir / "best", report_dir=Path(report_dir) if report_dir else REPORT_DIR)
+    keys = ("val_loss", "val_perplexity", "distinct_1", "distinct_2")
+    metrics = {k: round(float(result[k]), 4) for k in keys if k in result}
+    metrics["latency_ms"] = round(result["latency_ms"]["p50"], 1)
+    update_metrics(built, metrics)
     return _install(built, root, prune)
 
 
