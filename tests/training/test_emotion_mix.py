@@ -84,3 +84,22 @@ def test_unknown_corpus_or_split_is_a_clear_error() -> None:
         load_corpus("twitter", "test")
     with pytest.raises(DataError, match="unknown split"):
         load_corpus("tweets", "dev")
+
+
+def test_corpus_repeat_shows_a_corpus_more_often_and_nothing_else(mini_data_dir) -> None:
+    once = build_mix(mini_data_dir)
+    twice = build_mix(mini_data_dir, corpus_repeat={"dailydialog": 2})
+    count = Counter(row.corpus for row in once.train)
+    assert count["dailydialog"] > 0
+    assert Counter(row.corpus for row in twice.train) == count + Counter({"dailydialog": count["dailydialog"]})
+    assert Counter(row.text for row in twice.train if row.corpus == "dailydialog") == Counter(
+        {row.text: 2 for row in once.train if row.corpus == "dailydialog"}
+    )
+    assert twice.val == once.val and twice.test == once.test
+
+
+def test_corpus_repeat_rejects_unknown_corpora_and_counts_below_one(mini_data_dir) -> None:
+    with pytest.raises(ValueError, match="corpus_repeat names reddit"):
+        build_mix(mini_data_dir, corpus_repeat={"reddit": 2})
+    with pytest.raises(ValueError, match="at least 1"):
+        build_mix(mini_data_dir, corpus_repeat={"meld": 0})

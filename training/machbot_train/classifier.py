@@ -50,6 +50,7 @@ class TrainConfig:
     warmup: float = 0.06
     weight_decay: float = 0.01
     class_weight_power: float = 0.5  # 0 = plain CE; 0.5 = sqrt inverse frequency (helps the rare 'surprise')
+    corpus_repeat: dict[str, int] = field(default_factory=dict)  # e.g. {"dailydialog": 2}: shown twice per epoch
     seed: int = 13
     threads: int = 2
     data_dir: Path | None = None
@@ -138,7 +139,7 @@ class TrainingData:
 
 def load_training_data(cfg: TrainConfig) -> TrainingData:
     if cfg.data == "mix":
-        mix = build_mix(cfg.data_dir, seed=cfg.seed)
+        mix = build_mix(cfg.data_dir, seed=cfg.seed, corpus_repeat=cfg.corpus_repeat)
         train_rows, val, summary = mix.train, mix.val, mix.summary()
     elif cfg.data == "tweets":
         from machbot_train.chat_corpora import load_corpus

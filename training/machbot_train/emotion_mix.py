@@ -8,13 +8,15 @@ Built from `chat_corpora`, in three steps:
    is capped at `dailydialog_joy_cap`, seeded;
 3. what is left keeps every corpus whole: the loss's class weights (sqrt inverse frequency) then
    balance the labels, and model selection weighs each corpus equally (mean macro-F1 over the
-   validation splits), so no domain wins by size.
+   validation splits), so no domain wins by size. `corpus_repeat` may show the small corpora more
+   often per epoch (after de-duplication, so the copies are deliberate, never leaks).
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,7 +57,13 @@ def build_mix(
     corpora: tuple[str, ...] = CORPORA,
     dailydialog_joy_cap: int | None = DAILYDIALOG_JOY_CAP,
     seed: int = 13,
+    corpus_repeat: Mapping[str, int] | None = None,
 ) -> EmotionMix:
+    unknown = set(corpus_repeat or ()) - set(corpora)
+    if unknown:
+        raise ValueError(f"corpus_repeat names {', '.join(sorted(unknown))}; the mix has {', '.join(corpora)}")
+    if any(n < 1 for n in (corpus_repeat or {}).values()):
+        raise ValueError(f"corpus_repeat counts must be at least 1, got {dict(corpus_repeat or {})}")
     tests = test_sets(data_dir, corpora)
     test_keys = keys(row.text for rows in tests.values() for row in rows)
     dropped: Counter[str] = Counter()
@@ -90,6 +98,8 @@ def build_mix(
             else:
                 seen.add(key)
                 train.append(row)
+    for name, times in (corpus_repeat or {}).items():
+        train += [row for row in train if row.corpus == name] * (times - 1)
     random.Random(seed).shuffle(train)
     return EmotionMix(train, val, tests, dict(dropped))
 
