@@ -55,3 +55,18 @@ def test_placeholders_for_all_six_models(tmp_path: Path) -> None:
         assert manifest.id == model_id and not manifest.trained
         assert verify_files(version_dir) == []
         assert (tmp_path / model_id / "CURRENT").read_text().strip() == "tiny-1"
+
+
+def test_a_distilled_model_records_its_teacher_by_architecture_and_epoch(tmp_path: Path) -> None:
+    from machbot_train.classifier import describe_teacher
+    from machbot_train.evaluate import teacher_name
+
+    best = tmp_path / "bert" / "best"
+    best.mkdir(parents=True)
+    record = {"val": {"macro_f1": 0.68, "epoch": 1}, "provenance": {"arch": "bert"}}
+    (best / "training.json").write_text(json.dumps(record))
+    teacher = describe_teacher(best)
+    assert teacher == {"path": str(best), "arch": "bert", "epoch": 1, "val_macro_f1": 0.68}
+    assert teacher_name(teacher) == "bert"
+    assert teacher_name("/work/runs/electra/best") == "electra"  # manifests written before the teacher was described
+    assert describe_teacher(tmp_path / "gone") == {"path": str(tmp_path / "gone")}

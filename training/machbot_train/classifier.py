@@ -301,11 +301,26 @@ def save_trained(
         "arch": cfg.arch,
         "base": cfg.base,
         "init": base.describe() + (f"; {_embedding_note(cfg.embedding_init)}" if cfg.embedding_init else ""),
-        "teacher": str(cfg.teacher) if cfg.teacher else None,
+        "teacher": describe_teacher(cfg.teacher) if cfg.teacher else None,
         "training_data": data or {},
         "hyperparameters": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()},
     }
     (out / "training.json").write_text(json.dumps({"val": metrics, "provenance": provenance}, indent=2))
+
+
+def describe_teacher(teacher: Path) -> dict:
+    """Which model taught this one: its architecture, the epoch it was saved at and its validation
+    score, read from its training.json (a run path alone says nothing once the run is gone)."""
+    note: dict[str, Any] = {"path": str(teacher)}
+    record = Path(teacher) / "training.json"
+    if record.is_file():
+        trained = json.loads(record.read_text(encoding="utf-8"))
+        note |= {
+            "arch": trained.get("provenance", {}).get("arch"),
+            "epoch": trained.get("val", {}).get("epoch"),
+            "val_macro_f1": trained.get("val", {}).get("macro_f1"),
+        }
+    return note
 
 
 def _embedding_note(how: str) -> str:

@@ -64,9 +64,17 @@ def short_init(manifest: Manifest) -> str:
         if (prov.get("hyperparameters") or {}).get("embedding_init"):
             extras.append("MiniLM PCA embeddings")
         if prov.get("teacher"):
-            extras.append(f"distilled from {Path(str(prov['teacher'])).parent.name}")
+            extras.append(f"distilled from {teacher_name(prov['teacher'])}")
         return "random" + (f" + {', '.join(extras)}" if extras else "")
     return str(base or prov.get("init", "?"))
+
+
+def teacher_name(teacher: dict | str) -> str:
+    """The teacher's architecture: recorded as such since the export describes its teacher, or read off
+    the run path (<runs>/<arch>/best) of earlier manifests."""
+    if isinstance(teacher, dict):
+        return str(teacher.get("arch") or Path(str(teacher.get("path", "?"))).parent.name)
+    return Path(str(teacher)).parent.name
 
 
 def _epochs(manifest: Manifest) -> str:
