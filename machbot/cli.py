@@ -122,6 +122,17 @@ def publish(
     console.print(f"{done.manifest.id} {done.manifest.version}: {state} ({len(done.uploaded)} files)")
 
 
+def parse_repeats(values: list[str]) -> dict[str, int]:
+    """`--repeat dailydialog=2 --repeat meld=2` as {"dailydialog": 2, "meld": 2}."""
+    out = {}
+    for value in values:
+        name, _, times = value.partition("=")
+        if not name or not times.isdigit():
+            raise ValueError(f"--repeat expects CORPUS=N (e.g. dailydialog=2), got {value!r}")
+        out[name.strip()] = int(times)
+    return out
+
+
 @app.command()
 def train(
     model: Annotated[str, typer.Argument(help="bert, distilbert, roberta, electra, mobilebert or t5.")],
@@ -134,6 +145,13 @@ def train(
     threads: Annotated[int, typer.Option(min=1)] = 2,
     pool: Annotated[
         Path | None, typer.Option(help="t5: the reply_pool.npz it learns to refine from (default: the shipped T5's).")
+    ] = None,
+    class_weight_power: Annotated[
+        float, typer.Option(min=0.0, help="Classifiers: loss weight per label = (1/frequency)^power; 0 = plain.")
+    ] = 0.5,
+    repeat: Annotated[
+        list[str] | None,
+        typer.Option(help="Classifiers: show a corpus N times per epoch, as CORPUS=N (e.g. dailydialog=2)."),
     ] = None,
 ) -> None:
     """Fine-tune a classifier or the T5 replier (resumes from runs/<model>/checkpoint.pt)."""
@@ -150,6 +168,8 @@ def train(
             teacher=teacher,
             threads=threads,
             pool=pool,
+            class_weight_power=class_weight_power,
+            corpus_repeat=parse_repeats(repeat or []),
         )
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         fail(str(exc))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
@@ -103,3 +105,25 @@ def test_corpus_repeat_rejects_unknown_corpora_and_counts_below_one(mini_data_di
         build_mix(mini_data_dir, corpus_repeat={"reddit": 2})
     with pytest.raises(ValueError, match="at least 1"):
         build_mix(mini_data_dir, corpus_repeat={"meld": 0})
+
+
+def test_the_train_command_rejects_a_malformed_repeat_in_one_line(tmp_path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "machbot.cli",
+            "train",
+            "distilbert",
+            "--runs",
+            str(tmp_path),
+            "--repeat",
+            "dailydialog",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    err = " ".join(done.stderr.split())
+    assert done.returncode == 2 and "--repeat expects CORPUS=N" in err and "Traceback" not in err
+    assert not any(tmp_path.iterdir())  # nothing started

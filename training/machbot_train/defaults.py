@@ -89,11 +89,15 @@ def train(
     distill_temperature: float = 2.0,
     seed: int = 13,
     pool: Path | None = None,
+    class_weight_power: float = 0.5,
+    corpus_repeat: dict[str, int] | None = None,
 ) -> dict:
     """Train (or resume) a classifier (`arch` in bert/distilbert/roberta/electra/mobilebert) or the replier
     (`arch` = t5) into out_dir/<arch>/; returns the best validation metrics. `teacher` = a trained
     classifier directory or "best"; `base` = minilm, random, a local directory or a Hub id; `pool` = the
-    reply_pool.npz the T5 retrieves from while it learns (default: the shipped T5's)."""
+    reply_pool.npz the T5 retrieves from while it learns (default: the shipped T5's); `class_weight_power`
+    (0 = plain cross-entropy, 1 = inverse frequency) and `corpus_repeat` ({"dailydialog": 2}) weigh the
+    classifiers' training mix."""
     if arch == REPLIER_ID:
         from machbot_train.replier_train import REFINE_SOURCE_MAX_LENGTH, ReplierConfig, train_replier
         from machbot_train.reply_pool import POOL_FILE, default_embedder_dir
@@ -134,6 +138,8 @@ def train(
             distill_alpha=distill_alpha,
             distill_temperature=distill_temperature,
             seed=seed,
+            class_weight_power=class_weight_power,
+            corpus_repeat=dict(corpus_repeat or {}),
         )
     )
 
