@@ -28,6 +28,7 @@ from transformers import AutoModelForSequenceClassification, PreTrainedModel, ge
 from machbot_fn.labels import EMOTIONS
 from machbot_fn.models.emoji_words import emoji_to_words
 from machbot_train.bases import ResolvedBase, resolve_base
+from machbot_train.bundle import training_record
 from machbot_train.chat_corpora import LabelledText
 from machbot_train.checkpoints import resume, save_checkpoint
 from machbot_train.emotion_mix import build_mix
@@ -312,9 +313,7 @@ def describe_teacher(teacher: Path) -> dict:
     """Which model taught this one: its architecture, the epoch it was saved at and its validation
     score, read from its training.json (a run path alone says nothing once the run is gone)."""
     note: dict[str, Any] = {"path": str(teacher)}
-    record = Path(teacher) / "training.json"
-    if record.is_file():
-        trained = json.loads(record.read_text(encoding="utf-8"))
+    if trained := training_record(Path(teacher)):
         note |= {
             "arch": trained.get("provenance", {}).get("arch"),
             "epoch": trained.get("val", {}).get("epoch"),

@@ -59,11 +59,12 @@ def build_mix(
     seed: int = 13,
     corpus_repeat: Mapping[str, int] | None = None,
 ) -> EmotionMix:
-    unknown = set(corpus_repeat or ()) - set(corpora)
+    repeat = dict(corpus_repeat or {})
+    unknown = set(repeat) - set(corpora)
     if unknown:
         raise ValueError(f"corpus_repeat names {', '.join(sorted(unknown))}; the mix has {', '.join(corpora)}")
-    if any(n < 1 for n in (corpus_repeat or {}).values()):
-        raise ValueError(f"corpus_repeat counts must be at least 1, got {dict(corpus_repeat or {})}")
+    if any(n < 1 for n in repeat.values()):
+        raise ValueError(f"corpus_repeat counts must be at least 1, got {repeat}")
     tests = test_sets(data_dir, corpora)
     test_keys = keys(row.text for rows in tests.values() for row in rows)
     dropped: Counter[str] = Counter()
@@ -98,7 +99,7 @@ def build_mix(
             else:
                 seen.add(key)
                 train.append(row)
-    for name, times in (corpus_repeat or {}).items():
+    for name, times in repeat.items():
         train += [row for row in train if row.corpus == name] * (times - 1)
     random.Random(seed).shuffle(train)
     return EmotionMix(train, val, tests, dict(dropped))

@@ -70,8 +70,8 @@ def short_init(manifest: Manifest) -> str:
 
 
 def teacher_name(teacher: dict | str) -> str:
-    """The teacher's architecture: recorded as such since the export describes its teacher, or read off
-    the run path (<runs>/<arch>/best) of earlier manifests."""
+    """The teacher's architecture: as training records it (classifier.describe_teacher), or read off
+    the run path (<runs>/<arch>/best) that earlier manifests hold instead."""
     if isinstance(teacher, dict):
         return str(teacher.get("arch") or Path(str(teacher.get("path", "?"))).parent.name)
     return Path(str(teacher)).parent.name
@@ -351,13 +351,13 @@ def _replier_val_loss(source: Path, val: list) -> dict[str, float]:
     from tokenizers import Tokenizer
     from transformers import T5ForConditionalGeneration
 
+    from machbot_train.bundle import training_record
     from machbot_train.replier_train import ReplierConfig, encode_pairs, validation_loss
 
     torch.set_num_threads(1)
     model = T5ForConditionalGeneration.from_pretrained(source).eval()
     tok = Tokenizer.from_file(str(source / "tokenizer.json"))
-    record = source / "training.json"
-    hp = json.loads(record.read_text()).get("provenance", {}).get("hyperparameters", {}) if record.is_file() else {}
+    hp = training_record(source).get("provenance", {}).get("hyperparameters", {})
     cfg = ReplierConfig(
         source_max_length=int(hp.get("source_max_length", ReplierConfig.source_max_length)),
         target_max_length=int(hp.get("target_max_length", ReplierConfig.target_max_length)),
